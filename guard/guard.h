@@ -1,0 +1,182 @@
+/* guard.h - CommandGuard: validation, runtime decisions, repo profiles,
+ * rate limits, the audit log and the supervisor that runs a command.
+ *
+ * One function, cg_decide(), makes every decision, whether the question
+ * comes from the static check (guardctl check, guard-exec before it
+ * starts anything), the seccomp supervisor or the LD_PRELOAD shim.
+ */
+#ifndef CG_GUARD_H
+#define CG_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "rules/rules.h"
+
+enum cg_verdict { CG_ALLOW = 0, CG_BLOCK = 1 };
+
+/* Why a command was blocked (or, for CG_ALLOW, empty strings). */
+struct cg_reason {
+	char category[32];   /* "system-modification", "path", "injection", "rate-limit", ... */
+	char rule[64];       /* rule id, "" when the category says it all */
+	char message[512];   /* "Command contains blocked operation: rm -rf /" */
+	char layer[16];      /* "static", "seccomp", "preload", "landlock" */
+};
+
+void cg_reason_set(struct cg_reason *why, const char *category, const char *rule,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "guard: blocked (category/rule): message" without a newline. */
+const char *cg_reason_format(const struct cg_reason *why, char *buf, size_t size);
+
+struct cg_profile;  /* a repo profile (repo_profile.json); see profile.c */
+
+/* The context of a decision that the policy file does not hold. */
+struct cg_context {
+	struct cg_policy *policy;          /* required; patterns compile lazily */
+	const char *workspace;             /* absolute, resolved; always allowed */
+	const struct cg_profile *profile;  /* NULL: no profile allowlist */
+};
+
+enum cg_event_kind {
+	CG_EV_ARGV,     /* static: a command as argv, run without a shell */
+	CG_EV_SCRIPT,   /* static: a shell string (-c), checked fully incl. injection */
+	CG_EV_SHELL,    /* runtime: system()/popen() string; command rules only */
+	CG_EV_EXEC,     /* runtime: a program starting: path + real argv */
+	CG_EV_OPEN,     /* runtime: a file access */
+	CG_EV_CONNECT,  /* runtime: connect/sendto with an address */
+	CG_EV_BIND,     /* runtime: bind */
+	CG_EV_LISTEN,   /* runtime: listen on a socket bound to `addr` */
+	CG_EV_HOST,     /* runtime: name lookup of `host` (preload getaddrinfo) */
+};
+
+enum {
+	CG_ACCESS_READ = 1u << 0,
+	CG_ACCESS_WRITE = 1u << 1,   /* includes create, truncate, unlink, rename, mkdir, chmod ... */
+	CG_ACCESS_EXEC = 1u << 2,
+};
+
+struct cg_event {
+	enum cg_event_kind kind;
+	union {
+		struct { char *const *argv; size_t argc; } argv;       /* ARGV, EXEC (path in exec.path) */
+		struct { const char *text; size_t len; } script;        /* SCRIPT, SHELL */
+		struct { const char *path; char *const *argv; size_t argc; } exec;
+		struct { const char *path; unsigned access; } open;     /* path absolute and resolved */
+		struct { const struct sockaddr *addr; socklen_t len; } net;  /* CONNECT, BIND, LISTEN */
+		struct { const char *host; } host;
+	} u;
+};
+
+/* Decide.  Returns CG_ALLOW or CG_BLOCK and fills *why for a block.
+ * A malformed event or script is a block with category "parse" (fail
+ * closed).  Does not consult or consume the rate limit. */
+enum cg_verdict cg_decide(const struct cg_context *ctx, const struct cg_event *ev,
+			  struct cg_reason *why);
+
+/* Canonical form of a command for rate-limit keys, profiles and logs:
+ * the argv after quote removal, joined by single spaces.  Caller frees. */
+char *cg_canonical_join(char *const argv[], size_t argc);
+
+/* Path helpers shared by the static check, the supervisor and the shim. */
+/* Lexically normalise `path` (relative to `base` when not absolute):
+ * collapses //, ., and .. without touching the file system. */
+int cg_path_normalize(const char *base, const char *path, char *out, size_t size);
+/* true when `path` equals `prefix` or lies below it, component-wise. */
+bool cg_path_under(const char *path, const char *prefix);
+
+/* ---------- repo profiles (profile.c) ---------- */
+
+/* Load repo_profile.json.  Errors name line and column.  *out owned by
+ * caller (cg_profile_free). */
+int cg_profile_load(struct cg_profile **out, const char *path, struct cg_error *err);
+void cg_profile_free(struct cg_profile *p);
+size_t cg_profile_count(const struct cg_profile *p);
+/* name and command string of entry i, in file order */
+bool cg_profile_entry(const struct cg_profile *p, size_t i, const char **name, const char **command);
+/* the command string for `task`, or NULL */
+const char *cg_profile_task(const struct cg_profile *p, const char *task);
+/* true when the canonical argv matches an entry (exact, or an entry ending
+ * in the documented wildcard " ..." that admits extra arguments). */
+bool cg_profile_allows(const struct cg_profile *p, char *const argv[], size_t argc);
+
+/* ---------- rate limit (ratelimit.c) ---------- */
+
+struct cg_ratelimit;  /* an open SQLite state file */
+
+/* Default state directory: GUARD_STATE_DIR, else /var/lib/commandguard for
+ * root, else $XDG_STATE_HOME/commandguard (~/.local/state/commandguard). */
+int cg_state_dir_default(char *out, size_t size);
+int cg_ratelimit_open(struct cg_ratelimit **out, const char *state_dir, struct cg_error *err);
+void cg_ratelimit_close(struct cg_ratelimit *rl);
+/* Atomically: if fewer than `count` runs of (ticket, command) in the last
+ * `window_s` seconds, record one and return CG_ALLOW; else CG_BLOCK with
+ * *retry_after_s set.  Errors (locked, corrupt) return negative errno. */
+int cg_ratelimit_take(struct cg_ratelimit *rl, const char *ticket, const char *command,
+		      unsigned count, unsigned window_s, unsigned *retry_after_s,
+		      struct cg_error *err);
+/* Same question without consuming: how many used, and when the next frees. */
+int cg_ratelimit_peek(struct cg_ratelimit *rl, const char *ticket, const char *command,
+		      unsigned count, unsigned window_s, unsigned *used, unsigned *retry_after_s,
+		      struct cg_error *err);
+int cg_ratelimit_reset(struct cg_ratelimit *rl, const char *ticket, struct cg_error *err);
+
+/* ---------- audit log (audit.c) ---------- */
+
+struct cg_audit;
+int cg_audit_open(struct cg_audit **out, const char *file, bool use_syslog, struct cg_error *err);
+void cg_audit_close(struct cg_audit *a);
+/* Append one record (a jansson object, borrowed) as one line with one
+ * write(2) on an O_APPEND fd; adds "time" when missing. */
+struct json_t;
+int cg_audit_write(struct cg_audit *a, struct json_t *record, struct cg_error *err);
+
+/* ---------- the supervisor (supervisor.c and friends) ---------- */
+
+struct cg_run_options {
+	struct cg_context ctx;
+	char *const *argv;              /* what to exec (already checked) */
+	const char *run_id;
+	unsigned timeout_s;
+	uint64_t output_limit_bytes;
+	bool monitor;                   /* record violations, block nothing */
+	bool verbose;
+	bool capture;                   /* keep stdout/stderr (up to the cap) for --json / --log-dir */
+	const char *log_dir;            /* NULL or DIR: writes DIR/RUN_ID/{stdout.log,stderr.log} */
+	const char *preload_path;       /* libguard-preload.so, NULL: none */
+	uid_t uid; gid_t gid; bool set_user;
+	struct cg_audit *audit;         /* NULL: no audit records of denials */
+	const char *ticket;
+};
+
+struct cg_denial {
+	char syscall[24];
+	char detail[256];        /* path, program or address */
+	struct cg_reason why;
+	pid_t pid;
+};
+
+struct cg_run_result {
+	int exit_code;            /* 0..255 as the shell would report; 124 timed out; 128+N signal */
+	int signal;               /* 0 or the signal that killed the child */
+	bool timed_out;
+	double duration_s;
+	uint64_t stdout_bytes, stderr_bytes;    /* produced */
+	uint64_t dropped_bytes;                 /* past the cap */
+	bool truncated;
+	char *stdout_buf; size_t stdout_len;    /* captured up to the cap when capture */
+	char *stderr_buf; size_t stderr_len;
+	struct cg_denial *denials; size_t n_denials;
+	char layers[256];         /* "seccomp-notify,landlock(abi 7),cgroup-v1(pids,memory),preload" */
+};
+
+/* Run argv under enforcement.  Returns 0 with *res filled (caller frees
+ * with cg_run_result_free) once the command has run, or a negative errno
+ * with err filled when a layer could not be installed and !monitor:
+ * the command did not run (guard-exec exits 125). */
+int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err);
+void cg_run_result_free(struct cg_run_result *res);
+
+#endif
