@@ -34,11 +34,22 @@ const char *cg_reason_format(const struct cg_reason *why, char *buf, size_t size
 struct cg_profile;  /* a repo profile (repo_profile.json); see profile.c */
 
 /* The context of a decision that the policy file does not hold. */
+struct cg_egress;  /* resolved egress allowlist; see cg_egress_resolve() */
+
 struct cg_context {
 	struct cg_policy *policy;          /* required; patterns compile lazily */
 	const char *workspace;             /* absolute, resolved; always allowed */
 	const struct cg_profile *profile;  /* NULL: no profile allowlist */
+	const struct cg_egress *egress;    /* NULL: only loopback (if the policy allows it) */
 };
+
+/* Resolve the policy's allowed hosts (and --allow-net) to addresses, plus
+ * the name servers of /etc/resolv.conf (port 53 only), once per run.
+ * Hosts that do not resolve are skipped and named in *warnings (caller
+ * frees).  *out owned by caller (cg_egress_free). */
+int cg_egress_resolve(struct cg_egress **out, const struct cg_policy *p, char **warnings,
+		      struct cg_error *err);
+void cg_egress_free(struct cg_egress *e);
 
 enum cg_event_kind {
 	CG_EV_ARGV,     /* static: a command as argv, run without a shell */
@@ -64,7 +75,8 @@ struct cg_event {
 		struct { char *const *argv; size_t argc; } argv;       /* ARGV, EXEC (path in exec.path) */
 		struct { const char *text; size_t len; } script;        /* SCRIPT, SHELL */
 		struct { const char *path; char *const *argv; size_t argc; } exec;
-		struct { const char *path; unsigned access; } open;     /* path absolute and resolved */
+		/* path absolute and resolved; pid: the caller, for /proc/PID (0: unknown) */
+		struct { const char *path; unsigned access; pid_t pid; } open;
 		struct { const struct sockaddr *addr; socklen_t len; } net;  /* CONNECT, BIND, LISTEN */
 		struct { const char *host; } host;
 	} u;
