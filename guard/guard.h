@@ -133,7 +133,35 @@ int cg_ratelimit_take(struct cg_ratelimit *rl, const char *ticket, const char *c
 int cg_ratelimit_peek(struct cg_ratelimit *rl, const char *ticket, const char *command,
 		      unsigned count, unsigned window_s, unsigned *used, unsigned *retry_after_s,
 		      struct cg_error *err);
+/* Returns the number of runs forgotten (>= 0) or a negative errno. */
 int cg_ratelimit_reset(struct cg_ratelimit *rl, const char *ticket, struct cg_error *err);
+
+/* The file names inside the state directory. */
+#define CG_RATELIMIT_FILE "ratelimit.db"
+#define CG_AUDIT_FILE "audit.jsonl"
+
+/* Create `dir` and its missing parents with mode 0700 (existing ones are
+ * left as they are).  0 or -errno with err naming the directory. */
+int cg_state_dir_make(const char *dir, struct cg_error *err);
+
+/* Fill *why for a take that returned CG_BLOCK: category "rate-limit",
+ * "Command execution rate limited (10 per 60s for ticket T); next run
+ * allowed in Ns". */
+void cg_ratelimit_explain(struct cg_reason *why, const char *ticket, unsigned count,
+			  unsigned window_s, unsigned retry_after_s);
+
+/* For `guardctl ratelimit show`: every command of `ticket` with runs that
+ * have not expired yet (each run expires after the window it was taken
+ * with), in command order.  fn returns 0 to go on; a non-zero return stops
+ * and is returned.  0 or -errno. */
+struct cg_ratelimit_usage {
+	const char *command;
+	unsigned runs;          /* unexpired runs */
+	unsigned next_free_s;   /* seconds until the oldest of them expires */
+};
+int cg_ratelimit_list(struct cg_ratelimit *rl, const char *ticket,
+		      int (*fn)(void *arg, const struct cg_ratelimit_usage *usage), void *arg,
+		      struct cg_error *err);
 
 /* ---------- audit log (audit.c) ---------- */
 
@@ -144,6 +172,49 @@ void cg_audit_close(struct cg_audit *a);
  * write(2) on an O_APPEND fd; adds "time" when missing. */
 struct json_t;
 int cg_audit_write(struct cg_audit *a, struct json_t *record, struct cg_error *err);
+
+/* Builders of the standard records (schema at the top of audit.c).  A NULL
+ * field of info is left out, except user, which defaults to the caller's
+ * user name.  Strings that are not UTF-8 are logged with '?' for the bad
+ * bytes.  0 or -errno. */
+struct cg_run_result;
+struct cg_denial;
+struct cg_audit_info {
+	const char *run_id;
+	const char *ticket;
+	const char *user;
+	const char *workspace;
+	const char *command;     /* canonical command or the -c string */
+};
+int cg_audit_decision(struct cg_audit *a, const struct cg_audit_info *info,
+		      enum cg_verdict verdict, const struct cg_reason *why, struct cg_error *err);
+int cg_audit_run(struct cg_audit *a, const struct cg_audit_info *info,
+		 const struct cg_run_result *res, struct cg_error *err);
+/* verdict: CG_BLOCK for an enforced denial, CG_ALLOW when --monitor let it
+ * through. */
+int cg_audit_denial(struct cg_audit *a, const struct cg_audit_info *info,
+		    const struct cg_denial *denial, enum cg_verdict verdict,
+		    struct cg_error *err);
+
+/* Search an audit file.  type: NULL (all), "decision", "run", "denial"
+ * (the record type), "blocked" (verdict "block") or "allowed" (verdict
+ * "allow").  since_s: records whose time is at or after this epoch second
+ * (0: all).  ticket: NULL (all) or exact.  fn gets each matching record
+ * (borrowed) in file order, which is time order; a non-zero return stops
+ * the search and is returned.  Lines that are not JSON objects are counted
+ * in *n_malformed (may be NULL) and skipped.  Returns 0 or -errno
+ * (-ENOENT: no such file). */
+struct cg_audit_filter {
+	int64_t since_s;
+	const char *type;
+	const char *ticket;
+};
+bool cg_audit_type_valid(const char *type);
+int cg_audit_query(const char *file, const struct cg_audit_filter *filter,
+		   int (*fn)(void *arg, struct json_t *record), void *arg,
+		   size_t *n_malformed, struct cg_error *err);
+/* "2026-11-24T11:37:30.123Z" to milliseconds since the epoch; 0 or -EINVAL. */
+int cg_audit_time_parse(const char *text, int64_t *epoch_ms);
 
 /* ---------- the supervisor (supervisor.c and friends) ---------- */
 
