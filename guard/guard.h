@@ -40,15 +40,15 @@ struct cg_context {
 	struct cg_policy *policy;          /* required; patterns compile lazily */
 	const char *workspace;             /* absolute, resolved; always allowed */
 	const struct cg_profile *profile;  /* NULL: no profile allowlist */
-	const struct cg_egress *egress;    /* NULL: only loopback (if the policy allows it) */
+	struct cg_egress *egress;          /* NULL: only loopback (if the policy allows it); resolved lazily */
 };
 
-/* Resolve the policy's allowed hosts (and --allow-net) to addresses, plus
- * the name servers of /etc/resolv.conf (port 53 only), once per run.
- * Hosts that do not resolve are skipped and named in *warnings (caller
- * frees).  *out owned by caller (cg_egress_free). */
-int cg_egress_resolve(struct cg_egress **out, const struct cg_policy *p, char **warnings,
-		      struct cg_error *err);
+/* The egress allowlist of a run: the policy's allowed hosts and
+ * --allow-net, plus the name servers of /etc/resolv.conf (port 53 only).
+ * Host names are resolved once, at the first non-loopback connection a
+ * decision meets, so that runs that never leave the machine pay nothing.
+ * Not thread-safe.  *out owned by caller (cg_egress_free). */
+int cg_egress_new(struct cg_egress **out, const struct cg_policy *p, struct cg_error *err);
 void cg_egress_free(struct cg_egress *e);
 
 enum cg_event_kind {
@@ -227,6 +227,7 @@ struct cg_run_options {
 	bool monitor;                   /* record violations, block nothing */
 	bool verbose;
 	bool capture;                   /* keep stdout/stderr (up to the cap) for --json / --log-dir */
+	bool is_quiet;                  /* --json: capture only; nothing is passed through */
 	const char *log_dir;            /* NULL or DIR: writes DIR/RUN_ID/{stdout.log,stderr.log} */
 	const char *preload_path;       /* libguard-preload.so, NULL: none */
 	uid_t uid; gid_t gid; bool set_user;
