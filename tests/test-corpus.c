@@ -28,7 +28,7 @@ static const char *const categories[] = {
 #define N_CATEGORIES (sizeof(categories) / sizeof(categories[0]))
 
 struct entry {
-	char file[64];
+	char file[NAME_MAX + 1];
 	int line;
 	bool expect_block;
 	char category[32];
