@@ -268,6 +268,37 @@ Test(corpus, is_large_enough_and_covers_every_blocked_category)
 	corpus_free(&c);
 }
 
+/* Blocked commands live in the file named after their category and the
+ * allowed ones in ci-allowed.tsv, so a reader finds a case where it
+ * belongs; a command listed twice would count twice and could contradict
+ * itself. */
+Test(corpus, files_hold_their_own_category_and_no_command_twice)
+{
+	struct corpus c;
+	corpus_load(&c, "/tmp/cg-corpus-fixture");
+
+	char *report = NULL;
+	size_t report_len = 0;
+	FILE *out = open_memstream(&report, &report_len);
+	cr_assert_not_null(out);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct entry *e = &c.entries[i];
+		char expected_file[NAME_MAX + 1];
+		snprintf(expected_file, sizeof(expected_file), "%s.tsv",
+			 e->expect_block ? e->category : "ci-allowed");
+		if (strcmp(e->file, expected_file) != 0)
+			fprintf(out, "%s:%d: belongs in %s\n", e->file, e->line, expected_file);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c.entries[j].command, e->command) == 0)
+				fprintf(out, "%s:%d: same command as %s:%d\n", e->file, e->line,
+					c.entries[j].file, c.entries[j].line);
+	}
+	fclose(out);
+	cr_expect_eq(report_len, 0, "misplaced or repeated corpus lines:\n%s", report);
+	free(report);
+	corpus_free(&c);
+}
+
 Test(corpus, every_command_gets_its_expected_verdict_and_category)
 {
 	/* ~ must expand outside the allowed paths whoever runs the tests. */
