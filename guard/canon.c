@@ -1,1 +1,381 @@
-/* placeholder: being written */
+/* canon.c - canonical commands: program identity and wrappers.
+ *
+ * "env FOO=1 nice -n5 timeout 3 /usr//bin/../bin/sudo ls" is sudo: the
+ * checks see through the wrappers below to the program that really runs.
+ * Each wrapper's own options are skipped by name, so that an option's
+ * argument ("-n 5", "-u NAME") is never taken for the payload.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guard/guard-internal.h"
+
+static bool is_one_of(const char *s, const char *const list[])
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+void cg_program_name(const char *word, char *out, size_t size)
+{
+	char norm[PATH_MAX];
+	const char *base = word;
+
+	if (strchr(word, '/') && cg_path_normalize("/", word, norm, sizeof(norm)) == 0)
+		base = strrchr(norm, '/') + 1;
+	else if (strchr(word, '/'))
+		base = strrchr(word, '/') + 1;
+	snprintf(out, size, "%s", base);
+}
+
+void cg_program_target(const char *word, char *out, size_t size)
+{
+	char found[PATH_MAX], resolved[PATH_MAX];
+	const char *path = word;
+
+	out[0] = '\0';
+	if (!strchr(word, '/')) {
+		/* A bare name runs what PATH finds; look where the shell would. */
+		const char *env = getenv("PATH");
+		char dirs[4096];
+		bool is_found = false;
+
+		snprintf(dirs, sizeof(dirs), "%s", env ? env : "/usr/local/bin:/usr/bin:/bin");
+		for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			if (snprintf(found, sizeof(found), "%s/%s", d, word) >= (int)sizeof(found))
+				continue;
+			if (access(found, X_OK) == 0) {
+				is_found = true;
+				break;
+			}
+		}
+		if (!is_found)
+			return;
+		path = found;
+	}
+	if (!realpath(path, resolved))
+		return;
+	snprintf(out, size, "%s", strrchr(resolved, '/') + 1);
+}
+
+bool cg_is_shell(const char *program)
+{
+	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
+					      "yash", "fish", "tcsh", "csh", "rbash", NULL };
+	return is_one_of(program, shells);
+}
+
+bool cg_is_interpreter(const char *program)
+{
+	static const char *const interps[] = { "python", "python2", "python3", "perl", "ruby",
+					       "node", "nodejs", "php", "lua", "tclsh", NULL };
+	if (is_one_of(program, interps))
+		return true;
+	/* python3.11 and friends */
+	return strncmp(program, "python3.", 8) == 0;
+}
+
+static bool has_word(const struct cg_cword *w, size_t n, const char *const list[])
+{
+	for (size_t i = 1; i < n; i++)
+		if (is_one_of(w[i].text, list))
+			return true;
+	return false;
+}
+
+bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *w, size_t n)
+{
+	static const char *const fetchers[] = { "curl", "wget", "fetch", "aria2c", "nc", "ncat",
+						"netcat", "socat", "uudecode", "lynx", "http", NULL };
+	static const char *const decoders[] = { "base64", "base32", "basenc", NULL };
+	static const char *const decode_flags[] = { "-d", "--decode", "-D", "-di", "-id", NULL };
+	static const char *const unzips[] = { "gunzip", "zcat", "bzcat", "xzcat", "zstdcat", NULL };
+
+	if (is_one_of(program, fetchers) || is_one_of(program, unzips))
+		return true;
+	if (is_one_of(program, decoders))
+		return has_word(w, n, decode_flags);
+	if (strcmp(program, "xxd") == 0)
+		return has_word(w, n, (const char *const[]){ "-r", "-revert", "-rp", "-pr", NULL });
+	if (strcmp(program, "openssl") == 0)
+		return has_word(w, n, (const char *const[]){ "-d", "base64", "enc", NULL });
+	if (strcmp(program, "gzip") == 0 || strcmp(program, "xz") == 0 || strcmp(program, "bzip2") == 0)
+		return has_word(w, n, decode_flags);
+	return false;
+}
+
+/* Options of a wrapper: which take an argument (so that it is skipped).
+ * `short_args` lists the option letters that take one; `long_args` the
+ * long options that take one when not written --opt=value. */
+struct wrapper {
+	const char *name;
+	const char *short_args;
+	const char *const *long_args;
+	bool takes_operand;   /* timeout DURATION, taskset MASK, chrt PRIO: one operand before the payload */
+};
+
+static const char *const env_long[] = { "--unset", "--chdir", "--split-string", "--block-signal",
+					"--default-signal", "--ignore-signal", NULL };
+static const char *const nice_long[] = { "--adjustment", NULL };
+static const char *const timeout_long[] = { "--signal", "--kill-after", NULL };
+static const char *const stdbuf_long[] = { "--input", "--output", "--error", NULL };
+static const char *const time_long[] = { "--format", "--output", NULL };
+static const char *const xargs_long[] = { "--arg-file", "--delimiter", "--eof", "--replace",
+					  "--max-lines", "--max-args", "--max-procs", "--max-chars",
+					  "--process-slot-var", NULL };
+static const char *const none_long[] = { NULL };
+
+static const struct wrapper wrappers[] = {
+	{ "env", "uCS", env_long, false },
+	{ "nice", "n", nice_long, false },
+	{ "nohup", "", none_long, false },
+	{ "timeout", "sk", timeout_long, true },
+	{ "stdbuf", "ioe", stdbuf_long, false },
+	{ "time", "fo", time_long, false },
+	{ "command", "", none_long, false },
+	{ "exec", "a", none_long, false },
+	{ "xargs", "aEdIiLlnPs", xargs_long, false },
+	{ "setsid", "", none_long, false },
+	{ "ionice", "cnp", none_long, false },
+	{ "taskset", "", none_long, true },
+	{ "chrt", "", none_long, true },
+	{ "builtin", "", none_long, false },
+	{ "unbuffer", "", none_long, false },
+	{ "flock", "wEc", none_long, true },
+	{ "caffeinate", "", none_long, false },
+	{ "catchsegv", "", none_long, false },
+	{ "strace", "eopsuEI", none_long, false },
+	{ "ltrace", "eopsuEn", none_long, false },
+	{ "watch", "nd", none_long, false },
+	{ "doas", "uC", none_long, false },
+};
+
+static const struct wrapper *find_wrapper(const char *program)
+{
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
+		if (strcmp(program, wrappers[i].name) == 0)
+			return &wrappers[i];
+	return NULL;
+}
+
+static bool is_long_with_arg(const struct wrapper *w, const char *word)
+{
+	for (size_t i = 0; w->long_args[i]; i++)
+		if (strcmp(word, w->long_args[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_assignment(const char *s)
+{
+	if (!(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+		return false;
+	for (s++; *s && *s != '='; s++)
+		if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return *s == '=';
+}
+
+/* sh [-opts] -c STRING [name args...]  |  sh [-opts] FILE  |  sh (stdin) */
+static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+{
+	bool has_c = false;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		const char *s = w[i].text;
+		if (strcmp(s, "--") == 0) {
+			i++;
+			break;
+		}
+		if ((s[0] != '-' && s[0] != '+') || s[1] == '\0')
+			break;
+		if (s[1] == '-')        /* --login, --norc, --posix ... */
+			continue;
+		if (strchr(s + 1, 'c'))
+			has_c = true;
+		/* -o OPTION / +o OPTION take the next word */
+		if (strchr(s + 1, 'o') && i + 1 < n)
+			i++;
+	}
+	if (has_c && i < n) {
+		u->kind = CG_WRAP_SCRIPT;
+		u->script_word = i;
+	} else if (has_c || i >= n) {
+		u->kind = CG_WRAP_STDIN_SHELL;
+	} else {
+		u->kind = CG_WRAP_NONE;   /* a script file: its path is checked, its text is the runtime's */
+	}
+}
+
+/* python -c CODE, perl -e CODE, node -e CODE run code given as text; the
+ * command rules see it as arguments.  With no script at all they read stdin. */
+static void unwrap_interpreter(const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+{
+	for (size_t i = 1; i < n; i++) {
+		const char *s = w[i].text;
+		if (s[0] != '-' || strcmp(s, "-") == 0)
+			return;            /* a script operand (or "-": explicit stdin, below) */
+		if (strcmp(s, "-c") == 0 || strcmp(s, "-e") == 0 || strcmp(s, "-E") == 0 ||
+		    strcmp(s, "-m") == 0 || strcmp(s, "-r") == 0 || strcmp(s, "--eval") == 0 ||
+		    strcmp(s, "-p") == 0 || strcmp(s, "--print") == 0)
+			return;
+	}
+	u->kind = CG_WRAP_STDIN_SHELL;
+}
+
+void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+{
+	const struct wrapper *wr;
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	u->kind = CG_WRAP_NONE;
+
+	if (cg_is_shell(program)) {
+		unwrap_shell(w, n, u);
+		return;
+	}
+	if (cg_is_interpreter(program)) {
+		unwrap_interpreter(w, n, u);
+		return;
+	}
+	if (strcmp(program, "eval") == 0) {
+		u->kind = CG_WRAP_SCRIPT;
+		u->script_is_joined = true;
+		u->script_word = 1;
+		return;
+	}
+	if (strcmp(program, "find") == 0) {
+		u->kind = CG_WRAP_FIND;
+		return;
+	}
+	if (strcmp(program, "busybox") == 0) {
+		if (n > 1 && w[1].text[0] != '-') {
+			u->kind = CG_WRAP_PREFIX;
+			u->next = 1;
+		}
+		return;
+	}
+	if (strcmp(program, "type") == 0 || strcmp(program, "which") == 0 ||
+	    strcmp(program, "hash") == 0) {
+		u->kind = CG_WRAP_QUERY;
+		return;
+	}
+	wr = find_wrapper(program);
+	if (!wr)
+		return;
+
+	bool has_operand = wr->takes_operand;
+	for (i = 1; i < n; i++) {
+		const char *s = w[i].text;
+		if (strcmp(s, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(program, "env") == 0 && is_assignment(s))
+			continue;
+		if (s[0] != '-' || s[1] == '\0') {
+			if (has_operand) {        /* timeout's DURATION, taskset's MASK, ... */
+				has_operand = false;
+				continue;
+			}
+			break;
+		}
+		if (strcmp(program, "command") == 0 && (strchr(s, 'v') || strchr(s, 'V'))) {
+			u->kind = CG_WRAP_QUERY;   /* command -v NAME runs nothing */
+			return;
+		}
+		if (strcmp(program, "env") == 0 &&
+		    (strcmp(s, "-S") == 0 || strncmp(s, "--split-string", 14) == 0)) {
+			/* env -S 'STRING': the string is split into a command */
+			u->kind = CG_WRAP_SCRIPT;
+			u->script_word = s[1] == 'S' && s[2] == '\0' ? i + 1 : i;
+			return;
+		}
+		if (strcmp(program, "nice") == 0 && s[1] >= '0' && s[1] <= '9')
+			continue;              /* nice -5 */
+		if (s[1] == '-') {
+			if (!strchr(s, '=') && is_long_with_arg(wr, s))
+				i++;
+			continue;
+		}
+		/* "-n 5" takes the next word; "-n5" carries its argument */
+		if (s[2] == '\0' && strchr(wr->short_args, s[1]))
+			i++;
+	}
+	if (i < n) {
+		u->kind = CG_WRAP_PREFIX;
+		u->next = i;
+	} else if (strcmp(program, "xargs") == 0) {
+		u->kind = CG_WRAP_NONE;    /* runs echo */
+	}
+}
+
+void cg_mark_text_words(const char *program, const struct cg_cword *w, size_t n, bool *is_text)
+{
+	static const char *const all_text[] = { "echo", "printf", "true", "false", ":", "logger",
+						"notify-send", "wall", NULL };
+	static const char *const pattern_first[] = { "grep", "egrep", "fgrep", "rg", "ag", "ack",
+						     "sed", "awk", "gawk", "mawk", "nawk", "jq", "yq",
+						     "expr", "zgrep", NULL };
+	static const char *const code_flags[] = { "-c", "-e", "-E", "--eval", "-p", "--print",
+						  "-r", NULL };
+	static const char *const pattern_flags[] = { "-e", "--regexp", "--expression", NULL };
+	static const char *const script_file_flags[] = { "-f", "--file", NULL };
+	static const char *const message_flags[] = { "-m", "--message", NULL };
+	bool is_code_runner = cg_is_interpreter(program) || cg_is_shell(program);
+	bool is_pattern_first = is_one_of(program, pattern_first);
+	bool has_pattern_option = false;
+
+	if (is_one_of(program, all_text)) {
+		for (size_t i = 1; i < n; i++)
+			is_text[i] = true;
+		return;
+	}
+	for (size_t i = 1; i + 1 < n; i++) {
+		const char *s = w[i].text;
+		if ((is_code_runner && is_one_of(s, code_flags)) ||
+		    (is_pattern_first && is_one_of(s, pattern_flags)) ||
+		    (!is_code_runner && !is_pattern_first && is_one_of(s, message_flags))) {
+			is_text[++i] = true;   /* python -c CODE, grep -e PATTERN, git commit -m MSG */
+			has_pattern_option = true;
+		} else if (is_pattern_first && is_one_of(s, script_file_flags)) {
+			has_pattern_option = true;   /* sed -f FILE: FILE is a path */
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		if (strncmp(w[i].text, "--message=", 10) == 0 || strncmp(w[i].text, "--regexp=", 9) == 0 ||
+		    strncmp(w[i].text, "--expression=", 13) == 0)
+			is_text[i] = true;
+	if (!is_pattern_first || has_pattern_option)
+		return;
+	/* The first operand is the pattern, awk program or sed script. */
+	bool is_awk = strstr(program, "awk") != NULL;
+	for (size_t i = 1; i < n; i++) {
+		const char *s = w[i].text;
+		if (strcmp(s, "--") == 0) {
+			if (i + 1 < n)
+				is_text[i + 1] = true;
+			return;
+		}
+		if (s[0] == '-' && s[1] != '\0') {
+			/* options that take a separate argument */
+			if (i + 1 < n && is_awk && (strcmp(s, "-v") == 0 || strcmp(s, "-F") == 0))
+				i++;
+			else if (i + 1 < n && (strcmp(s, "-A") == 0 || strcmp(s, "-B") == 0 ||
+					       strcmp(s, "-C") == 0 || strcmp(s, "-m") == 0))
+				i++;
+			else if (i + 2 < n && (strcmp(s, "--arg") == 0 || strcmp(s, "--argjson") == 0))
+				i += 2;
+			continue;
+		}
+		is_text[i] = true;
+		return;
+	}
+}

@@ -1,1 +1,591 @@
-/* placeholder: being written */
+/* check.c - the static check: a command line, before anything runs.
+ *
+ * Order, as DESIGN.md gives it: the shell structure (fork bombs, content
+ * downloaded or decoded into a shell), then every simple command in the
+ * script, including those in substitutions and function bodies: a command
+ * name that comes from an expansion, the command rules (after wrappers
+ * are unwrapped), the paths it names; then the repo profile.  The rate
+ * limit is the caller's, since checking must never consume it.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard/guard-internal.h"
+
+/* sh -c "sh -c '...'" nesting deeper than this is refused, not followed. */
+#define MAX_SCRIPT_DEPTH 8
+
+struct checker {
+	const struct cg_context *ctx;
+	struct cg_reason *why;
+	int depth;
+	bool is_runtime;   /* system()/popen() from the shim: command rules only */
+};
+
+static enum cg_verdict check_script(struct checker *c, const char *text, size_t len);
+
+static enum cg_verdict block(struct checker *c, const char *category, const char *rule,
+			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum cg_verdict block(struct checker *c, const char *category, const char *rule,
+			     const char *fmt, ...)
+{
+	va_list ap;
+	char msg[sizeof(c->why->message)];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cg_reason_set(c->why, category, rule, "%s", msg);
+	return CG_BLOCK;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+static bool is_url(const char *s)
+{
+	const char *p = s;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return false;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '.' || *p == '-')
+		p++;
+	return strncmp(p, "://", 3) == 0;
+}
+
+/* scp/rsync "host:path" and "user@host:path": a remote path, not ours. */
+static bool is_remote_path(const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon || colon == s)
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (*p == '/' || *p == '=' || *p == ' ')
+			return false;
+	return true;
+}
+
+/* The part of a word that may be a path: "--out=/x" -> "/x", "of=/dev/sda"
+ * -> "/dev/sda", "/x" -> "/x"; NULL when the word is not a path. */
+static const char *path_part(const char *s, unsigned flags)
+{
+	const char *eq;
+
+	if (flags & CG_WORD_EXPANDS)
+		return NULL;   /* unknown until run time: the kernel layers decide */
+	if (s[0] == '-') {
+		if (s[1] != '-' || !(eq = strchr(s, '=')))
+			return NULL;
+		s = eq + 1;
+	} else if ((eq = strchr(s, '=')) && eq != s) {
+		bool is_key = true;
+		for (const char *p = s; p < eq; p++)
+			if (!(*p == '_' || *p == '.' || *p == '-' || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+				is_key = false;
+		if (is_key)
+			s = eq + 1;
+	}
+	if (!s[0] || is_url(s) || is_remote_path(s))
+		return NULL;
+	if (s[0] == '/' || s[0] == '~' || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return s;
+	return NULL;
+}
+
+/* Expand a leading ~ or ~user as the shell would. */
+static int expand_tilde(const char *s, char *out, size_t size)
+{
+	const char *slash = strchrnul(s, '/');
+	const char *home = NULL;
+	char user[256];
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (slash == s + 1) {
+		home = getenv("HOME");
+	} else if ((size_t)(slash - s - 1) < sizeof(user)) {
+		memcpy(user, s + 1, (size_t)(slash - s - 1));
+		user[slash - s - 1] = '\0';
+		if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res)
+			home = res->pw_dir;
+	}
+	if (!home)
+		return -ENOENT;
+	if (snprintf(out, size, "%s%s", home, slash) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static enum cg_verdict check_path_word(struct checker *c, const char *word, unsigned flags)
+{
+	const char *p = path_part(word, flags);
+	char tilde[PATH_MAX], resolved[PATH_MAX], globless[PATH_MAX];
+	const char *base = c->ctx->workspace ? c->ctx->workspace : "/";
+
+	if (!p)
+		return CG_ALLOW;
+	if (p[0] == '~') {
+		if (expand_tilde(p, tilde, sizeof(tilde)) < 0)
+			return CG_ALLOW;   /* "~nosuchuser" stays a word */
+		p = tilde;
+	}
+	if (flags & CG_WORD_GLOB) {
+		/* Judge the directory a glob would list: /etc/ followed by a star is /etc. */
+		size_t cut = strcspn(p, "*?[");
+		snprintf(globless, sizeof(globless), "%.*s", (int)cut, p);
+		char *slash = strrchr(globless, '/');
+		if (slash)
+			slash[slash == globless ? 1 : 0] = '\0';
+		else
+			snprintf(globless, sizeof(globless), ".");
+		p = globless;
+	}
+	if (cg_path_resolve(base, p, resolved) < 0)
+		return block(c, "path", "", "Path '%s' cannot be resolved", p);
+	if (!cg_path_is_allowed(c->ctx, resolved, CG_PATHS_STATIC))
+		return block(c, "path", "", "Path '%s' is not in allowed paths", p);
+	return CG_ALLOW;
+}
+
+/* ------------------------------------------------------------- commands */
+
+/* Word arrays live on the heap: a 1 MB script can hold half a million
+ * words, far too many for the stack. */
+static struct cg_cword *cwords_of(const struct cg_simple_cmd *sc)
+{
+	struct cg_cword *w = malloc((sc->n_words + 1) * sizeof(*w));
+
+	if (!w)
+		return NULL;
+	for (size_t i = 0; i < sc->n_words; i++)
+		w[i] = (struct cg_cword){ sc->words[i].text, sc->words[i].flags };
+	return w;
+}
+
+static char **texts_of(const struct cg_cword *w, size_t from, size_t n)
+{
+	char **argv = malloc((n - from + 1) * sizeof(*argv));
+
+	if (!argv)
+		return NULL;
+	for (size_t i = from; i < n; i++)
+		argv[i - from] = (char *)w[i].text;
+	argv[n - from] = NULL;
+	return argv;
+}
+
+static enum cg_verdict out_of_memory(struct checker *c)
+{
+	return block(c, "internal", "", "out of memory");
+}
+
+static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
+				     const struct cg_simple_cmd *sc);
+
+static enum cg_verdict check_rules(struct checker *c, const char *program, const struct cg_cword *w,
+				   size_t n)
+{
+	char **args = texts_of(w, 1, n);
+	struct cg_rule_match m;
+	bool is_blocked;
+
+	if (!args)
+		return out_of_memory(c);
+	is_blocked = cg_rules_blocks(c->ctx->policy, program, args, n - 1, &m);
+	free(args);
+	if (is_blocked)
+		return block(c, m.category, m.id, "%s", m.reason);
+	return CG_ALLOW;
+}
+
+static bool any_expands(const struct cg_cword *w, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++)
+		if (w[i].flags & CG_WORD_EXPANDS)
+			return true;
+	return false;
+}
+
+static enum cg_verdict check_find(struct checker *c, const struct cg_cword *w, size_t n)
+{
+	size_t i = 1;
+
+	/* starting points come before the first expression */
+	for (; i < n && w[i].text[0] != '-' && strcmp(w[i].text, "(") != 0 &&
+	       strcmp(w[i].text, "!") != 0; i++)
+		if (!c->is_runtime && check_path_word(c, w[i].text, w[i].flags) == CG_BLOCK)
+			return CG_BLOCK;
+	for (; i < n; i++) {
+		const char *s = w[i].text;
+		if (strcmp(s, "-exec") == 0 || strcmp(s, "-execdir") == 0 || strcmp(s, "-ok") == 0 ||
+		    strcmp(s, "-okdir") == 0) {
+			size_t start = ++i;
+			while (i < n && strcmp(w[i].text, ";") != 0 && strcmp(w[i].text, "+") != 0)
+				i++;
+			if (check_command(c, w + start, i - start, NULL) == CG_BLOCK)
+				return CG_BLOCK;
+		} else if (!c->is_runtime && i + 1 < n &&
+			   (strcmp(s, "-fprint") == 0 || strcmp(s, "-fprint0") == 0 ||
+			    strcmp(s, "-fls") == 0 || strcmp(s, "-fprintf") == 0)) {
+			if (check_path_word(c, w[i + 1].text, w[i + 1].flags) == CG_BLOCK)
+				return CG_BLOCK;
+		}
+	}
+	return CG_ALLOW;
+}
+
+static enum cg_verdict check_script_word(struct checker *c, const struct cg_cword *w, size_t n,
+					 const struct cg_unwrap *u, const char *program)
+{
+	if (u->script_is_joined) {   /* eval WORDS */
+		if (!c->is_runtime && any_expands(w, 1, n))
+			return block(c, "injection", "eval", "eval of a non-literal argument: %s",
+				     w[1].text);
+		char **argv = texts_of(w, 1, n);
+		char *joined = argv ? cg_canonical_join(argv, n - 1) : NULL;
+		free(argv);
+		if (!joined)
+			return out_of_memory(c);
+		enum cg_verdict v = check_script(c, joined, strlen(joined));
+		free(joined);
+		return v;
+	}
+	if (u->script_word >= n)
+		return CG_ALLOW;
+	if (!c->is_runtime && (w[u->script_word].flags & CG_WORD_EXPANDS))
+		return block(c, "injection", "shell-c-expansion",
+			     "%s runs a script that comes from an expansion: %s", program,
+			     w[u->script_word].text);
+	return check_script(c, w[u->script_word].text, strlen(w[u->script_word].text));
+}
+
+/* A shell reading its stdin from a here-document or here-string runs that text. */
+static enum cg_verdict check_stdin_script(struct checker *c, const struct cg_simple_cmd *sc)
+{
+	if (!sc)
+		return CG_ALLOW;
+	for (size_t i = 0; i < sc->n_redirs; i++) {
+		const struct cg_redir *r = &sc->redirs[i];
+		if (r->kind == CG_REDIR_HEREDOC && r->heredoc) {
+			if (check_script(c, r->heredoc, strlen(r->heredoc)) == CG_BLOCK)
+				return CG_BLOCK;
+		} else if (r->kind == CG_REDIR_HERESTRING) {
+			if (!c->is_runtime && (r->target.flags & CG_WORD_EXPANDS))
+				return block(c, "injection", "shell-c-expansion",
+					     "a shell runs a here-string that comes from an expansion: %s",
+					     r->target.text);
+			if (check_script(c, r->target.text, strlen(r->target.text)) == CG_BLOCK)
+				return CG_BLOCK;
+		}
+	}
+	return CG_ALLOW;
+}
+
+static enum cg_verdict check_args_paths(struct checker *c, const char *program,
+					const struct cg_cword *w, size_t from, size_t n)
+{
+	enum cg_verdict v = CG_ALLOW;
+	bool *is_text;
+
+	if (c->is_runtime)
+		return CG_ALLOW;
+	is_text = calloc(n + 1, sizeof(*is_text));
+	if (!is_text)
+		return out_of_memory(c);
+	cg_mark_text_words(program, w, n, is_text);
+	for (size_t i = from; v == CG_ALLOW && i < n; i++)
+		if (!is_text[i])
+			v = check_path_word(c, w[i].text, w[i].flags);
+	free(is_text);
+	return v;
+}
+
+static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
+				     const struct cg_simple_cmd *sc)
+{
+	char program[NAME_MAX + 1], target[NAME_MAX + 1];
+	struct cg_unwrap u;
+
+	while (n > 0) {
+		if (!c->is_runtime && (w[0].flags & CG_WORD_EXPANDS))
+			return block(c, "injection", "command-from-expansion",
+				     "Command name comes from an expansion: %s", w[0].text);
+		cg_program_name(w[0].text, program, sizeof(program));
+		if (check_rules(c, program, w, n) == CG_BLOCK)
+			return CG_BLOCK;
+		cg_program_target(w[0].text, target, sizeof(target));
+		if (target[0] && strcmp(target, program) != 0 &&
+		    check_rules(c, target, w, n) == CG_BLOCK)
+			return CG_BLOCK;
+
+		cg_unwrap(program, w, n, &u);
+		switch (u.kind) {
+		case CG_WRAP_PREFIX:
+			if (check_args_paths(c, program, w, 1, u.next) == CG_BLOCK)
+				return CG_BLOCK;
+			w += u.next;
+			n -= u.next;
+			sc = NULL;   /* redirections belong to the outer command */
+			continue;
+		case CG_WRAP_SCRIPT:
+			return check_script_word(c, w, n, &u, program);
+		case CG_WRAP_FIND:
+			return check_find(c, w, n);
+		case CG_WRAP_QUERY:
+			return CG_ALLOW;
+		case CG_WRAP_STDIN_SHELL:
+			if (check_stdin_script(c, sc) == CG_BLOCK)
+				return CG_BLOCK;
+			return check_args_paths(c, program, w, 1, n);
+		case CG_WRAP_NONE:
+			return check_args_paths(c, program, w, 1, n);
+		}
+	}
+	return CG_ALLOW;
+}
+
+/* ------------------------------------------------------------ structure */
+
+/* The program a simple command finally runs, through prefix wrappers. */
+static const char *final_program(const struct cg_simple_cmd *sc, const struct cg_cword *w,
+				 char *program, size_t size, enum cg_wrap_kind *kind)
+{
+	size_t n = sc->n_words, off = 0;
+	struct cg_unwrap u;
+
+	*kind = CG_WRAP_NONE;
+	program[0] = '\0';
+	while (off < n) {
+		cg_program_name(w[off].text, program, size);
+		cg_unwrap(program, w + off, n - off, &u);
+		*kind = u.kind;
+		if (u.kind != CG_WRAP_PREFIX)
+			break;
+		off += u.next;
+	}
+	return program;
+}
+
+/* Does the command fetch or decode?  `source` gets its final program name. */
+static bool cmd_fetches(const struct cg_simple_cmd *sc, char *source, size_t size)
+{
+	struct cg_cword *w = cwords_of(sc);
+	enum cg_wrap_kind kind;
+	bool fetches;
+
+	if (!w)
+		return true;   /* out of memory: assume the worst */
+	final_program(sc, w, source, size, &kind);
+	fetches = sc->n_words > 0 && cg_is_fetch_or_decode(source, w, sc->n_words);
+	free(w);
+	return fetches;
+}
+
+static bool is_inside(const struct cg_script *s, size_t cmd, size_t ancestor)
+{
+	for (int p = s->cmds[cmd].parent; p >= 0; p = s->cmds[p].parent)
+		if ((size_t)p == ancestor)
+			return true;
+	return false;
+}
+
+static enum cg_verdict check_structure(struct checker *c, const struct cg_script *s)
+{
+	char program[NAME_MAX + 1], source[NAME_MAX + 1];
+	enum cg_wrap_kind kind;
+
+	/* Fork bombs: a function that starts itself in a pipeline or in the
+	 * background, whatever it is called. */
+	for (size_t i = 0; i < s->n_cmds; i++) {
+		const struct cg_simple_cmd *sc = &s->cmds[i];
+		if (sc->function < 0 || sc->n_words == 0 || (size_t)sc->function >= s->n_functions)
+			continue;
+		if (strcmp(sc->words[0].text, s->functions[sc->function].name) == 0 &&
+		    (sc->pipe_len > 1 || sc->background))
+			return block(c, "fork-bomb", "fork-bomb",
+				     "Command contains blocked operation: fork bomb");
+	}
+
+	for (size_t i = 0; i < s->n_cmds; i++) {
+		const struct cg_simple_cmd *sc = &s->cmds[i];
+		struct cg_cword *w;
+		if (sc->n_words == 0)
+			continue;
+		if (!(w = cwords_of(sc)))
+			return out_of_memory(c);
+		final_program(sc, w, program, sizeof(program), &kind);
+		free(w);
+		bool is_source = strcmp(program, ".") == 0 || strcmp(program, "source") == 0;
+		if (kind != CG_WRAP_STDIN_SHELL && !is_source && !cg_is_shell(program) &&
+		    !cg_is_interpreter(program))
+			continue;
+		/* curl ... | sh */
+		if (sc->pipe_index > 0 && (kind == CG_WRAP_STDIN_SHELL || is_source)) {
+			/* A pipeline's commands are contiguous among those of its depth. */
+			for (size_t j = i; j-- > 0;) {
+				const struct cg_simple_cmd *up = &s->cmds[j];
+				if (up->depth == sc->depth && up->pipeline != sc->pipeline)
+					break;
+				if (up->pipeline == sc->pipeline && up->pipe_index < sc->pipe_index &&
+				    cmd_fetches(up, source, sizeof(source))) {
+					return block(c, "injection", "download-to-shell",
+						     "Downloaded or decoded content piped into a shell: %s | %s",
+						     source, program);
+				}
+			}
+		}
+		/* bash <(curl ...), . <(curl ...) */
+		bool has_substitution = false;
+		for (size_t k = 0; k < sc->n_words; k++)
+			if (sc->words[k].flags & CG_WORD_CMDSUB)
+				has_substitution = true;
+		for (size_t j = 0; has_substitution && j < s->n_cmds; j++) {
+			if (is_inside(s, j, i) && cmd_fetches(&s->cmds[j], source, sizeof(source))) {
+				return block(c, "injection", "download-to-shell",
+					     "Downloaded or decoded content run by a shell: %s <(%s)",
+					     program, source);
+			}
+		}
+	}
+	return CG_ALLOW;
+}
+
+static enum cg_verdict check_redirections(struct checker *c, const struct cg_simple_cmd *sc)
+{
+	for (size_t i = 0; i < sc->n_redirs; i++) {
+		const struct cg_redir *r = &sc->redirs[i];
+		switch (r->kind) {
+		case CG_REDIR_IN:
+		case CG_REDIR_OUT:
+		case CG_REDIR_APPEND:
+		case CG_REDIR_RDWR:
+		case CG_REDIR_OUT_ERR:
+			if (r->target.flags & CG_WORD_EXPANDS)
+				continue;
+			/* A redirection target is always a path, even without a slash. */
+			char path[PATH_MAX + 2];
+			snprintf(path, sizeof(path), "%s%s",
+				 strchr(r->target.text, '/') || r->target.text[0] == '~' ? "" : "./",
+				 r->target.text);
+			if (check_path_word(c, path, r->target.flags & ~CG_WORD_GLOB) == CG_BLOCK) {
+				/* name the target as written */
+				cg_reason_set(c->why, "path", "", "Path '%s' is not in allowed paths",
+					      r->target.text);
+				return CG_BLOCK;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return CG_ALLOW;
+}
+
+/* With a repo profile only its commands may run: every simple command of
+ * the line, those in substitutions included, must be one of them. */
+static enum cg_verdict check_profile(struct checker *c, char *const argv[], size_t argc)
+{
+	char *joined;
+
+	if (!c->ctx->profile || c->is_runtime || argc == 0 ||
+	    cg_profile_allows(c->ctx->profile, argv, argc))
+		return CG_ALLOW;
+	joined = cg_canonical_join(argv, argc);
+	block(c, "profile", "not-in-profile", "Command '%s' is not in the repo profile",
+	      joined ? joined : argv[0]);
+	free(joined);
+	return CG_BLOCK;
+}
+
+static enum cg_verdict check_script_profile(struct checker *c, const struct cg_script *s)
+{
+	for (size_t i = 0; i < s->n_cmds; i++) {
+		const struct cg_simple_cmd *sc = &s->cmds[i];
+		struct cg_cword *w;
+		char **argv;
+		enum cg_verdict v;
+
+		if (sc->n_words == 0)
+			continue;
+		w = cwords_of(sc);
+		argv = w ? texts_of(w, 0, sc->n_words) : NULL;
+		v = argv ? check_profile(c, argv, sc->n_words) : out_of_memory(c);
+		free(argv);
+		free(w);
+		if (v == CG_BLOCK)
+			return v;
+	}
+	return CG_ALLOW;
+}
+
+static enum cg_verdict check_script(struct checker *c, const char *text, size_t len)
+{
+	struct cg_script *s = NULL;
+	char err[256];
+	enum cg_verdict v = CG_ALLOW;
+	int rc;
+
+	if (c->depth >= MAX_SCRIPT_DEPTH)
+		return block(c, "parse", "", "Command nests shells deeper than %d levels", MAX_SCRIPT_DEPTH);
+	rc = cg_shell_parse(text, len, &s, err, sizeof(err));
+	if (rc < 0)
+		return block(c, "parse", "", "Cannot parse command: %s",
+			     rc == -ENOMEM ? "out of memory" : err);
+	c->depth++;
+	if (!c->is_runtime)
+		v = check_structure(c, s);
+	for (size_t i = 0; v == CG_ALLOW && i < s->n_cmds; i++) {
+		const struct cg_simple_cmd *sc = &s->cmds[i];
+		struct cg_cword *w = cwords_of(sc);
+
+		if (!w) {
+			v = out_of_memory(c);
+			break;
+		}
+		v = check_command(c, w, sc->n_words, sc);
+		free(w);
+		if (v == CG_ALLOW && !c->is_runtime)
+			v = check_redirections(c, sc);
+	}
+	if (v == CG_ALLOW && c->depth == 1)
+		v = check_script_profile(c, s);
+	c->depth--;
+	cg_script_free(s);
+	return v;
+}
+
+enum cg_verdict cg_check_script(const struct cg_context *ctx, const char *text, size_t len,
+				bool is_runtime, struct cg_reason *why)
+{
+	struct checker c = { .ctx = ctx, .why = why, .is_runtime = is_runtime };
+
+	return check_script(&c, text, len);
+}
+
+enum cg_verdict cg_check_argv(const struct cg_context *ctx, char *const argv[], size_t argc,
+			      struct cg_reason *why)
+{
+	struct checker c = { .ctx = ctx, .why = why };
+	struct cg_cword *w;
+	enum cg_verdict v;
+
+	if (argc == 0)
+		return block(&c, "parse", "", "No command given");
+	w = malloc(argc * sizeof(*w));
+	if (!w)
+		return out_of_memory(&c);
+	for (size_t i = 0; i < argc; i++)
+		w[i] = (struct cg_cword){ argv[i], 0 };
+	v = check_command(&c, w, argc, NULL);
+	free(w);
+	if (v == CG_ALLOW)
+		v = check_profile(&c, argv, argc);
+	return v;
+}

@@ -1,1 +1,87 @@
-/* private to guard/ */
+/* guard-internal.h - helpers shared by the files of guard/. */
+#ifndef CG_GUARD_INTERNAL_H
+#define CG_GUARD_INTERNAL_H
+
+#include <limits.h>
+
+#include "guard/guard.h"
+#include "guard/shell.h"
+
+/* paths.c */
+
+/* Resolve `path` as the kernel would, relative to `base` when it is not
+ * absolute: "." and ".." and symbolic links (at most 40) are followed
+ * component by component; components that do not exist are kept as
+ * written.  out must hold PATH_MAX bytes.  0 or -errno. */
+int cg_path_resolve(const char *base, const char *path, char *out);
+
+enum cg_path_list { CG_PATHS_STATIC, CG_PATHS_READ, CG_PATHS_WRITE };
+/* Is the resolved absolute `path` allowed by the given list of the policy?
+ * Longest prefix wins; at equal length "blocked" wins. */
+bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_path_list list);
+
+/* canon.c */
+
+/* A command word as the checks see it. */
+struct cg_cword {
+	const char *text;
+	unsigned flags;   /* CG_WORD_* from shell.h; 0 for argv input */
+};
+
+/* Write the program name of a command word: the basename after lexical
+ * normalisation ("/usr//bin/../bin/sudo" -> "sudo").  size >= NAME_MAX+1. */
+void cg_program_name(const char *word, char *out, size_t size);
+/* If `word` names an existing file through a symlink (directly, or via
+ * PATH for a bare name), the basename of its target; else "". */
+void cg_program_target(const char *word, char *out, size_t size);
+
+enum cg_wrap_kind {
+	CG_WRAP_NONE,      /* an ordinary program: words[0] runs with the rest as arguments */
+	CG_WRAP_PREFIX,    /* env, nice, timeout, ...: the payload command starts at `next` */
+	CG_WRAP_SCRIPT,    /* sh -c STRING, env -S STRING, eval WORDS: `script` holds the text */
+	CG_WRAP_FIND,      /* find ... -exec CMD ; : see cg_find_exec() */
+	CG_WRAP_QUERY,     /* command -v, type: runs nothing */
+	CG_WRAP_STDIN_SHELL, /* a shell or interpreter with no script: reads stdin */
+};
+
+struct cg_unwrap {
+	enum cg_wrap_kind kind;
+	size_t next;          /* PREFIX: index of the payload's program word */
+	size_t script_word;   /* SCRIPT: index of the word holding the script (sh -c) */
+	bool script_is_joined;/* SCRIPT: eval: the script is words[1..n) joined */
+};
+
+/* Classify words[0..n) (the program name is `program`). */
+void cg_unwrap(const char *program, const struct cg_cword *words, size_t n, struct cg_unwrap *u);
+
+/* Indices of the words that a program takes as text or a pattern, not as
+ * paths (echo's arguments, grep's pattern, awk's program, sed's script,
+ * python -c CODE, ...): sets is_text[i] for i in [1, n). */
+void cg_mark_text_words(const char *program, const struct cg_cword *words, size_t n, bool *is_text);
+
+/* Is `program` a shell (sh, bash, ...) or an interpreter that runs code
+ * from stdin when given no script? */
+bool cg_is_shell(const char *program);
+bool cg_is_interpreter(const char *program);
+/* Does this command fetch from the network or decode data (curl, wget,
+ * base64 -d, xxd -r, ...)? */
+bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *words, size_t n);
+
+/* net.c */
+enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_event *ev,
+			      struct cg_reason *why);
+enum cg_verdict cg_decide_host(const struct cg_context *ctx, const char *host,
+			       struct cg_reason *why);
+
+/* decide.c */
+enum cg_verdict cg_decide_exec(const struct cg_context *ctx, const char *path, char *const argv[],
+			       size_t argc, struct cg_reason *why);
+
+/* check.c: the static check of a script or an argv; `is_runtime` limits it
+ * to the command rules (system()/popen() strings from the shim). */
+enum cg_verdict cg_check_script(const struct cg_context *ctx, const char *text, size_t len,
+				bool is_runtime, struct cg_reason *why);
+enum cg_verdict cg_check_argv(const struct cg_context *ctx, char *const argv[], size_t argc,
+			      struct cg_reason *why);
+
+#endif
