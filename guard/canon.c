@@ -184,7 +184,7 @@ static bool is_assignment(const char *s)
 /* sh [-opts] -c STRING [name args...]  |  sh [-opts] FILE  |  sh (stdin) */
 static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u)
 {
-	bool has_c = false;
+	bool has_c = false, has_s = false;
 	size_t i;
 
 	for (i = 1; i < n; i++) {
@@ -199,6 +199,8 @@ static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u
 			continue;
 		if (strchr(s + 1, 'c'))
 			has_c = true;
+		if (strchr(s + 1, 's'))
+			has_s = true;   /* sh -s ARGS: the script comes from stdin */
 		/* -o OPTION / +o OPTION take the next word */
 		if (strchr(s + 1, 'o') && i + 1 < n)
 			i++;
@@ -206,7 +208,7 @@ static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u
 	if (has_c && i < n) {
 		u->kind = CG_WRAP_SCRIPT;
 		u->script_word = i;
-	} else if (has_c || i >= n) {
+	} else if (has_c || has_s || i >= n) {
 		u->kind = CG_WRAP_STDIN_SHELL;
 	} else {
 		u->kind = CG_WRAP_NONE;   /* a script file: its path is checked, its text is the runtime's */

@@ -16,6 +16,8 @@
 int cg_path_resolve(const char *base, const char *path, char *out);
 
 enum cg_path_list { CG_PATHS_STATIC, CG_PATHS_READ, CG_PATHS_WRITE };
+/* Is `path` one of the always-allowed names (/dev/null, /dev/fd/N, ...)? */
+bool cg_path_is_always(const struct cg_context *ctx, const char *path);
 /* Is the resolved absolute `path` allowed by the given list of the policy?
  * Longest prefix wins; at equal length "blocked" wins. */
 bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_path_list list);

@@ -165,17 +165,25 @@ static long max_l(long a, long b)
 	return a > b ? a : b;
 }
 
+bool cg_path_is_always(const struct cg_context *ctx, const char *path)
+{
+	const struct cg_strlist *always = &cg_policy_settings(ctx->policy)->paths_always;
+
+	/* /dev/null and friends, and /dev/fd/N. */
+	for (size_t i = 0; i < always->n; i++)
+		if (strcmp(path, always->items[i]) == 0 ||
+		    (cg_path_under(path, always->items[i]) && strcmp(always->items[i], "/dev/fd") == 0))
+			return true;
+	return false;
+}
+
 bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_path_list list)
 {
 	const struct cg_settings *st = cg_policy_settings(ctx->policy);
 	long allow = -1, deny = -1;
 
-	/* /dev/null and friends, and /dev/fd/N. */
-	for (size_t i = 0; i < st->paths_always.n; i++)
-		if (strcmp(path, st->paths_always.items[i]) == 0 ||
-		    (cg_path_under(path, st->paths_always.items[i]) &&
-		     strcmp(st->paths_always.items[i], "/dev/fd") == 0))
-			return true;
+	if (cg_path_is_always(ctx, path))
+		return true;
 
 	if (ctx->workspace)
 		allow = cg_path_under(path, ctx->workspace) ? (long)strlen(ctx->workspace) : -1;

@@ -14,13 +14,13 @@
 #include "guard/guard.h"
 
 static struct cg_policy *policy;
-static char workspace[256];
+static char workspace[4096];
 static struct cg_context ctx;
 
 static void setup(void)
 {
 	struct cg_error err;
-	char real[4096];
+	char real[sizeof(workspace)];
 
 	cr_assert_eq(cg_policy_load(&policy, NULL, &err), 0, "%s", err.message);
 	snprintf(workspace, sizeof(workspace), "/tmp/cg-check-XXXXXX");
@@ -32,7 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[512];
+	char cmd[sizeof(workspace) + 16];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workspace);
 	cr_assert_eq(system(cmd), 0);
@@ -63,7 +63,7 @@ static void assert_allowed(const char *text)
 
 Test(check, dotdot_escape_from_workspace_is_blocked) {
 	struct cg_reason why;
-	char cmd[512];
+	char cmd[sizeof(workspace) + 32];
 
 	snprintf(cmd, sizeof(cmd), "cat %s/../../etc/shadow", workspace);
 	cr_assert_eq(script(cmd, &why), CG_BLOCK);
@@ -73,7 +73,7 @@ Test(check, dotdot_escape_from_workspace_is_blocked) {
 }
 
 Test(check, symlink_out_of_the_workspace_is_resolved_and_blocked) {
-	char link[512];
+	char link[sizeof(workspace) + 16];
 
 	snprintf(link, sizeof(link), "%s/innocent", workspace);
 	cr_assert_eq(symlink("/etc", link), 0);
@@ -256,7 +256,7 @@ Test(check, runtime_reads_system_dirs_but_not_secrets) {
 }
 
 Test(check, runtime_writes_only_inside_allowed_paths) {
-	char path[512];
+	char path[sizeof(workspace) + 16];
 
 	snprintf(path, sizeof(path), "%s/out.txt", workspace);
 	cr_assert_eq(open_path(path, CG_ACCESS_WRITE, 0), CG_ALLOW);

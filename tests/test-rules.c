@@ -1,5 +1,6 @@
 /* test-rules.c - the rule engine: loading, validation, precedence. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
