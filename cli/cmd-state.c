@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -288,6 +289,7 @@ int cg_cmd_ratelimit(int argc, char **argv, const char *state_dir)
 	struct cg_ratelimit *rl = NULL;
 	struct cg_error err = { 0 };
 	const char *ticket = NULL, *verb;
+	char path[PATH_MAX];
 	unsigned n_rows = 0;
 	int r;
 
@@ -300,6 +302,15 @@ int cg_cmd_ratelimit(int argc, char **argv, const char *state_dir)
 	}
 	if (!ticket)
 		return usage("%s", usage_text);
+	/* Looking must not create the state: no file means no runs. */
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, CG_RATELIMIT_FILE) >= (int)sizeof(path))
+		return usage("state directory name too long: %s", state_dir);
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		printf("no rate-limit state at %s: ticket ", path);
+		print_safe(ticket);
+		printf(" has no recorded runs\n");
+		return EXIT_OK;
+	}
 	r = cg_ratelimit_open(&rl, state_dir, &err);
 	if (r < 0)
 		return fail(&err);
