@@ -113,6 +113,12 @@ const char *cg_profile_task(const struct cg_profile *p, const char *task);
 /* true when the canonical argv matches an entry (exact, or an entry ending
  * in the documented wildcard " ..." that admits extra arguments). */
 bool cg_profile_allows(const struct cg_profile *p, char *const argv[], size_t argc);
+/* Same for the words of a parsed simple command (guard/shell.h): besides
+ * the text, a word that the shell expands ($VAR, $(...), a glob, ~) only
+ * matches an entry word that expands the same way, so `echo $HOME` does
+ * not pass as the entry `echo '$HOME'`, nor the reverse. */
+struct cg_word;
+bool cg_profile_allows_words(const struct cg_profile *p, const struct cg_word *words, size_t n);
 
 /* ---------- rate limit (ratelimit.c) ---------- */
 

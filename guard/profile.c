@@ -32,6 +32,7 @@
 
 struct pattern {
 	char **argv;
+	bool *is_literal;    /* per word: no expansion, glob or tilde at run time */
 	size_t argc;
 	bool has_wildcard;   /* admits extra arguments after argv */
 };
@@ -247,6 +248,7 @@ static void pattern_clear(struct pattern *pat)
 	for (size_t i = 0; i < pat->argc; i++)
 		free(pat->argv[i]);
 	free(pat->argv);
+	free(pat->is_literal);
 }
 
 static void entry_clear(struct entry *e)
@@ -254,6 +256,12 @@ static void entry_clear(struct entry *e)
 	for (size_t i = 0; i < e->n_patterns; i++)
 		pattern_clear(&e->patterns[i]);
 	free(e->patterns);
+}
+
+/* A word whose text is what the program receives. */
+static bool word_is_literal(unsigned flags)
+{
+	return !(flags & (CG_WORD_EXPANDS | CG_WORD_GLOB | CG_WORD_TILDE));
 }
 
 static int pattern_from_cmd(const struct loader *ld, const struct path_step *path,
@@ -272,12 +280,14 @@ static int pattern_from_cmd(const struct loader *ld, const struct path_step *pat
 	if (n == 0)
 		return fail_at(ld, path, 2, "the wildcard '...' needs a command before it");
 	pat->argv = calloc(n, sizeof(*pat->argv));
-	if (!pat->argv)
+	pat->is_literal = calloc(n, sizeof(*pat->is_literal));
+	if (!pat->argv || !pat->is_literal)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		pat->argv[i] = strdup(cmd->words[i].text);
 		if (!pat->argv[i])
 			return -ENOMEM;
+		pat->is_literal[i] = word_is_literal(cmd->words[i].flags);
 		pat->argc = i + 1;
 	}
 	return 0;
@@ -486,25 +496,42 @@ const char *cg_profile_task(const struct cg_profile *p, const char *task)
 	return NULL;
 }
 
-static bool pattern_matches(const struct pattern *pat, char *const argv[], size_t argc)
+/* words == NULL: compare argv texts only. */
+static bool pattern_matches(const struct pattern *pat, char *const argv[],
+			    const struct cg_word *words, size_t argc)
 {
 	if (argc < pat->argc || (argc > pat->argc && !pat->has_wildcard))
 		return false;
-	for (size_t i = 0; i < pat->argc; i++)
-		if (strcmp(pat->argv[i], argv[i]) != 0)
+	for (size_t i = 0; i < pat->argc; i++) {
+		const char *text = words ? words[i].text : argv[i];
+		if (strcmp(pat->argv[i], text) != 0)
 			return false;
+		if (words && word_is_literal(words[i].flags) != pat->is_literal[i])
+			return false;
+	}
 	return true;
 }
 
 /* No profile allows nothing: callers test ctx->profile for "no allowlist",
  * and a NULL slipping through must not open everything. */
-bool cg_profile_allows(const struct cg_profile *p, char *const argv[], size_t argc)
+static bool profile_allows(const struct cg_profile *p, char *const argv[],
+			   const struct cg_word *words, size_t argc)
 {
 	if (!p || argc == 0)
 		return false;
 	for (size_t i = 0; i < p->n_entries; i++)
 		for (size_t j = 0; j < p->entries[i].n_patterns; j++)
-			if (pattern_matches(&p->entries[i].patterns[j], argv, argc))
+			if (pattern_matches(&p->entries[i].patterns[j], argv, words, argc))
 				return true;
 	return false;
+}
+
+bool cg_profile_allows(const struct cg_profile *p, char *const argv[], size_t argc)
+{
+	return argv && profile_allows(p, argv, NULL, argc);
+}
+
+bool cg_profile_allows_words(const struct cg_profile *p, const struct cg_word *words, size_t n)
+{
+	return words && profile_allows(p, NULL, words, n);
 }

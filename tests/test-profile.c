@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guard/guard.h"
+#include "guard/shell.h"
 
 #define EXAMPLE SRCDIR "/conf/repo_profile.json"
 
@@ -260,4 +261,32 @@ Test(profile, a_missing_file_is_an_error_naming_it)
 	cr_assert_eq(cg_profile_load(&p, "/nonexistent/repo_profile.json", &err), -ENOENT);
 	cr_assert_str_eq(err.file, "/nonexistent/repo_profile.json");
 	cr_assert_null(p);
+}
+
+/* The words of the first simple command of `line`, as the static check sees them. */
+static bool allows_line(const struct cg_profile *p, const char *line)
+{
+	struct cg_script *s = NULL;
+	char err[256];
+	bool is_allowed;
+
+	cr_assert_eq(cg_shell_parse(line, strlen(line), &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(s->n_cmds, 1);
+	is_allowed = cg_profile_allows_words(p, s->cmds[0].words, s->cmds[0].n_words);
+	cg_script_free(s);
+	return is_allowed;
+}
+
+Test(profile, an_expanding_word_does_not_pass_as_a_literal_entry_word)
+{
+	struct cg_profile *p = load_text("{\"commands\": {\"a\": \"echo '$HOME'\", \"b\": \"ls *.js\","
+					 " \"c\": \"npm test ...\"}}");
+
+	cr_assert(allows_line(p, "echo '$HOME'"));
+	cr_assert_not(allows_line(p, "echo $HOME"), "expands at run time");
+	cr_assert_not(allows_line(p, "echo \"$HOME\""), "expands inside double quotes too");
+	cr_assert(allows_line(p, "ls *.js"));
+	cr_assert_not(allows_line(p, "ls '*.js'"), "the entry globs, the request does not");
+	cr_assert(allows_line(p, "npm test --grep $PATTERN"), "the wildcard admits any extra word");
+	cg_profile_free(p);
 }
