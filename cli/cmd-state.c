@@ -158,10 +158,19 @@ static int print_table_row(void *arg, json_t *rec)
 
 int cg_cmd_events(int argc, char **argv, const char *state_dir)
 {
+	char default_file[PATH_MAX];
+
+	if (snprintf(default_file, sizeof(default_file), "%s/%s", state_dir, CG_AUDIT_FILE) >=
+	    (int)sizeof(default_file))
+		return usage("state directory name too long: %s", state_dir);
+	return cg_cmd_events_in(argc, argv, default_file);
+}
+
+int cg_cmd_events_in(int argc, char **argv, const char *default_file)
+{
 	struct cg_audit_filter filter = { 0, NULL, NULL };
 	struct cg_error err = { 0 };
 	const char *file = NULL, *since = NULL;
-	char default_file[PATH_MAX];
 	bool is_json = false;
 	size_t n_malformed = 0;
 	int r;
@@ -193,12 +202,8 @@ int cg_cmd_events(int argc, char **argv, const char *state_dir)
 				     argv[i]);
 		}
 	}
-	if (!file) {
-		if (snprintf(default_file, sizeof(default_file), "%s/%s", state_dir,
-			     CG_AUDIT_FILE) >= (int)sizeof(default_file))
-			return usage("state directory name too long: %s", state_dir);
+	if (!file)
 		file = default_file;
-	}
 
 	if (!is_json)
 		printf("%-19s  %-8s  %-14s  %-7s  %-30s  %s\n", "TIME (UTC)", "TYPE", "TICKET",

@@ -11,6 +11,8 @@ struct cg_policy;
 /* guardctl events [--since DUR] [--type T] [--ticket ID] [--json] [--file F]
  * F defaults to STATE_DIR/audit.jsonl. */
 int cg_cmd_events(int argc, char **argv, const char *state_dir);
+/* Same with another default file (the policy's audit.file). */
+int cg_cmd_events_in(int argc, char **argv, const char *default_file);
 /* guardctl profile check FILE */
 int cg_cmd_profile_check(int argc, char **argv, struct cg_policy *policy, const char *workspace);
 /* guardctl ratelimit reset --ticket ID | guardctl ratelimit show --ticket ID */

@@ -211,6 +211,16 @@ Test(profile, a_key_written_with_escapes_is_still_located)
 	cr_assert_str_eq(err.message, "expected a string, got a boolean (column 28)");
 }
 
+Test(profile, values_before_the_bad_one_do_not_confuse_the_position)
+{
+	/* brackets and quotes inside strings, nested arrays and objects */
+	struct cg_error err = load_error("{\"x\": {\"a\": \"}\\\"{\", \"b\": [1, {\"c\": \"]\"}]}, "
+					 "\"commands\": {\"t\": 1}}");
+
+	cr_assert_str_eq(err.key, "commands.t");
+	cr_assert_str_eq(err.message, "expected a string, got an integer (column 62)");
+}
+
 Test(profile, languages_and_frameworks_must_be_arrays_of_strings)
 {
 	struct cg_error err = load_error("{\"commands\": {}, \"languages\": \"javascript\"}");
