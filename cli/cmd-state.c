@@ -53,20 +53,32 @@ static bool option_value(int argc, char **argv, int *i, const char *name, const 
 }
 
 /* Terminal-safe text: control characters of a logged command could
- * otherwise move the cursor or rewrite the screen of whoever reads it. */
-static void print_safe(const char *s)
+ * otherwise move the cursor or rewrite the screen of whoever reads it.
+ * Returns the number of columns printed. */
+static size_t print_safe(const char *s)
 {
+	size_t n = 0;
+
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '\n')
-			fputs("\\n", stdout);
+			n += fputs("\\n", stdout) >= 0 ? 2 : 0;
 		else if (c == '\t')
-			fputs("\\t", stdout);
+			n += fputs("\\t", stdout) >= 0 ? 2 : 0;
 		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
+			n += printf("\\x%02x", c);
+		else if (putchar(c) != EOF && (c & 0xc0) != 0x80)
+			n++;
 	}
+	return n;
+}
+
+/* A table cell: safe text, then spaces up to `width` and two more. */
+static void print_cell(const char *s, size_t width)
+{
+	size_t n = print_safe(s);
+
+	printf("%*s", (int)(n < width ? width - n + 2 : 2), "");
 }
 
 /* ---------- events ---------- */
@@ -140,11 +152,11 @@ static int print_table_row(void *arg, json_t *rec)
 	else
 		snprintf(rule, sizeof(rule), "%s", text_of(rec, "category"));
 
-	printf("%-19s  %-8s  ", when, type);
-	print_safe(text_of(rec, "ticket"));
-	printf("%*s  %-7s  %-30s  ", (int)(strlen(text_of(rec, "ticket")) < 14 ?
-					   14 - strlen(text_of(rec, "ticket")) : 0), "",
-	       outcome, rule[0] ? rule : "-");
+	print_cell(when, 19);
+	print_cell(type, 8);
+	print_cell(text_of(rec, "ticket"), 14);
+	print_cell(outcome, 7);
+	print_cell(rule[0] ? rule : "-", 30);
 	if (strcmp(type, "denial") == 0) {
 		print_safe(text_of(rec, "syscall"));
 		putchar(' ');
@@ -254,9 +266,8 @@ int cg_cmd_profile_check(int argc, char **argv, struct cg_policy *policy, const 
 		ev.u.script.len = strlen(command);
 		verdict = cg_decide(&ctx, &ev, &why);
 		printf("  ");
-		print_safe(name);
-		printf("%*s  %-5s  ", (int)(name_width - strlen(name)), "",
-		       verdict == CG_ALLOW ? "allow" : "block");
+		print_cell(name, name_width);
+		print_cell(verdict == CG_ALLOW ? "allow" : "block", 5);
 		print_safe(command);
 		putchar('\n');
 		if (verdict != CG_ALLOW) {

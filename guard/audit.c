@@ -174,6 +174,11 @@ int cg_audit_write(struct cg_audit *a, json_t *record, struct cg_error *err)
 		return -saved;
 	}
 	if ((size_t)n != len + 1) {
+		/* End the torn line, or the next record would join it and both
+		 * would be unreadable. */
+		if (write(a->fd, "\n", 1) < 0) {
+			/* the error below is already the one to report */
+		}
 		cg_error_set(err, a->path, 0, "", "short write to the audit log (%zd of %zu bytes)",
 			     n, len + 1);
 		return -EIO;

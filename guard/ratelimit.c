@@ -243,9 +243,14 @@ static int schema_ensure(struct cg_ratelimit *rl, struct cg_error *err)
 	return exec_sql(rl, "COMMIT", "cannot create the table", err);
 
 foreign:
-	cg_error_set(err, rl->path, 0, "",
-		     "rate-limit state: not a CommandGuard state file (application_id %lld, "
-		     "version %lld)", app_id, version);
+	if (app_id == APPLICATION_ID)
+		cg_error_set(err, rl->path, 0, "",
+			     "rate-limit state: schema version %lld, this build knows %d", version,
+			     SCHEMA_VERSION);
+	else
+		cg_error_set(err, rl->path, 0, "",
+			     "rate-limit state: not a CommandGuard state file (application_id %lld)",
+			     app_id);
 	r = -EBADMSG;
 rollback:
 	sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
