@@ -18,7 +18,8 @@ enum {
 	CG_WORD_CMDSUB = 1u << 2,      /* contains $(...) or `...` or <(...)/>(...) */
 	CG_WORD_ARITH = 1u << 3,       /* contains $((...)) */
 	CG_WORD_GLOB = 1u << 4,        /* contains an unquoted * ? or [ */
-	CG_WORD_TILDE = 1u << 5,       /* begins with an unquoted ~ */
+	CG_WORD_TILDE = 1u << 5,       /* begins with an unquoted ~ (or has one right after NAME=) */
+	CG_WORD_BRACE = 1u << 6,       /* contains an unquoted brace expansion {a,b} or {1..3} */
 };
 #define CG_WORD_EXPANDS (CG_WORD_PARAM | CG_WORD_CMDSUB | CG_WORD_ARITH)
 
