@@ -1,0 +1,64 @@
+/* atk-write MODE TARGET WORKDIR - put a file where writes are not allowed.
+ *
+ * MODE:
+ *   create   open(TARGET, O_CREAT|O_WRONLY) and write
+ *   append   open(TARGET, O_WRONLY|O_APPEND) (TARGET may be a symlink in
+ *            the workspace that points outside) and write
+ *   rename   create WORKDIR/payload, rename(2) it to TARGET
+ *   renameat2 the same with renameat2(RENAME_NOREPLACE)
+ *   link     create WORKDIR/payload, link(2) it to TARGET
+ *   mkdir    mkdir(TARGET)
+ * run.sh judges by whether TARGET appeared or changed.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atk.h"
+
+static const char payload[] = "CG-PWNED\n";
+
+static int write_payload(int fd)
+{
+	return write(fd, payload, sizeof payload - 1) == (ssize_t)(sizeof payload - 1) ? 0 : -1;
+}
+
+static void make_payload(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_payload(fd) < 0)
+		atk_die("create %s: %m", path);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4)
+		atk_die("usage: atk-write MODE TARGET WORKDIR");
+	const char *mode = argv[1], *target = argv[2], *workdir = argv[3];
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s/payload", workdir);
+	long rc;
+
+	if (!strcmp(mode, "create") || !strcmp(mode, "append")) {
+		int flags = O_WRONLY | O_CLOEXEC | (!strcmp(mode, "create") ? O_CREAT : O_APPEND);
+		int fd = open(target, flags, 0644);
+		rc = fd < 0 ? -1 : write_payload(fd);
+	} else if (!strcmp(mode, "rename")) {
+		make_payload(tmp);
+		rc = rename(tmp, target);
+	} else if (!strcmp(mode, "renameat2")) {
+		make_payload(tmp);
+		rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE);
+	} else if (!strcmp(mode, "link")) {
+		make_payload(tmp);
+		rc = link(tmp, target);
+	} else if (!strcmp(mode, "mkdir")) {
+		rc = mkdir(target, 0755);
+	} else {
+		atk_die("unknown mode %s", mode);
+	}
+	atk_report(mode, rc, errno);
+	return rc < 0 ? 1 : 0;
+}

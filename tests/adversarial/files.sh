@@ -1,0 +1,166 @@
+#!/bin/bash
+# files.sh - reading secrets and writing outside the allowed paths, by every
+# path trick.  Judged by effect: the secret's content is not in the output;
+# the file outside did not appear or change.
+. "$(dirname "$0")/lib.sh"
+
+# Two secrets: the real /etc/shadow (its first line), and our own file
+# under /root with a random token.
+SECRET=/root/cg-secret-$$
+TOKEN=CG-SECRET-$RANDOM$RANDOM$RANDOM
+printf '%s\n' "$TOKEN" >"$SECRET"
+chmod 600 "$SECRET"
+CG_CLEANUP+=("rm -f '$SECRET'")
+SHADOW_LINE=$(head -n1 /etc/shadow)
+require "a non-empty /etc/shadow" test -n "$SHADOW_LINE"
+
+# leaked TEXT: TEXT appears in the last run's stdout or stderr.
+leaked()
+{
+	grep -qF -- "$1" "$WS/.out" "$WS/.err"
+}
+
+# read_attack NAME LAYER SECRET-FILE SECRET-TEXT COMMAND...
+read_attack()
+{
+	local name=$1 layer=$2 file=$3 text=$4
+	shift 4
+	rm -f "$WS/innocent.txt"
+	unguarded "$@"
+	if ! leaked "$text"; then
+		fail "$name" "$layer" "baseline: the secret was not read even without the guard ($(last_output))"
+		return
+	fi
+	rm -f "$WS/innocent.txt"
+	guard -- "$@"
+	if leaked "$text"; then
+		fail "$name" "$layer" "the content of $file was printed (exit $GUARD_RC)"
+	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
+		fail "$name" "$layer" "guard-exec exited $GUARD_RC: the attack was never really tried ($(last_output))"
+	else
+		ok "$name" "$layer"
+	fi
+}
+
+# Control: a file in the workspace is readable under the guard.
+printf 'CG-PLAIN\n' >"$WS/plain.txt"
+guard -- "$T/atk-read" open "$WS/plain.txt" "$WS"
+check "control: a workspace file is readable under the guard" "all layers allow" \
+	"it was not (exit $GUARD_RC; $(last_output))" grep -q CG-PLAIN "$WS/.out"
+
+for mode in open openat2 symlink hardlink procroot procparent dotdot; do
+	case $mode in
+	open | dotdot) layer="Landlock read set, seccomp open check (static check for the path)" ;;
+	openat2) layer="Landlock read set, seccomp openat2 check" ;;
+	symlink) layer="Landlock (resolved path), seccomp open check" ;;
+	hardlink) layer="Landlock (link refused: no write into /etc or /root), protected_hardlinks" ;;
+	procroot | procparent) layer="Landlock read set, seccomp open check (/proc/PID/root)" ;;
+	esac
+	read_attack "read /etc/shadow: $mode (dynamic)" "preload shim, then $layer" /etc/shadow "$SHADOW_LINE" \
+		"$T/atk-read" $mode /etc/shadow "$WS"
+	read_attack "read /etc/shadow: $mode (static)" "$layer" /etc/shadow "$SHADOW_LINE" \
+		"$T/atk-read-static" $mode /etc/shadow "$WS"
+	read_attack "read $SECRET: $mode (static)" "$layer" "$SECRET" "$TOKEN" \
+		"$T/atk-read-static" $mode "$SECRET" "$WS"
+done
+read_attack "read /etc/shadow: cat (a plain program)" "static check (path), then Landlock" /etc/shadow "$SHADOW_LINE" \
+	cat /etc/shadow
+read_attack "read /etc/shadow: sh -c 'cat < /etc/shadow'" "static check (redirection), then Landlock" \
+	/etc/shadow "$SHADOW_LINE" sh -c 'cat < /etc/shadow'
+printf 'cat /etc/shadow\n' >"$WS/cat.sh"
+read_attack "read /etc/shadow: a script file that cats it" "Landlock read set, seccomp open check" \
+	/etc/shadow "$SHADOW_LINE" sh "$WS/cat.sh"
+
+# A hard link that already exists when the run starts (made by someone
+# else): the kernel cannot tell it from any other workspace file.
+ln "$SECRET" "$WS/prelinked"
+guard -- cat "$WS/prelinked"
+if leaked "$TOKEN"; then
+	gap "read a secret through a hard link made before the run" "none (a hard link is the file)" \
+		"the content was printed"
+else
+	ok "read a secret through a hard link made before the run" "Landlock/seccomp"
+fi
+rm -f "$WS/prelinked"
+
+# io_uring: a ring performs opens and reads that no system call filter sees.
+unguarded "$T/atk-read-static" io-uring - -
+if ! grep -q IO-URING-READY "$WS/.out"; then
+	fail "io_uring_setup" "seccomp (refused outright)" "baseline: io_uring_setup fails even without the guard"
+else
+	guard -- "$T/atk-read-static" io-uring - -
+	if grep -q IO-URING-READY "$WS/.out"; then
+		fail "io_uring_setup" "seccomp (refused outright)" "a ring was created"
+	elif ! grep -q 'io_uring_setup: failed' "$WS/.out"; then
+		fail "io_uring_setup" "seccomp (refused outright)" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	else
+		ok "io_uring_setup fails ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" "seccomp (refused outright)"
+	fi
+fi
+
+# Writes outside the allowed paths.  Targets are our own names, never a
+# real system file: if the guard fails, nothing of the machine's breaks.
+ETC_NEW=/etc/cg-test-new-$$
+ETC_EXISTING=/etc/cg-test-existing-$$
+ETC_VIA_LINK=/etc/cg-test-file-$$
+printf 'ORIGINAL\n' >"$ETC_EXISTING"
+CG_CLEANUP+=("rm -rf '$ETC_NEW' '$ETC_EXISTING' '$ETC_VIA_LINK' /etc/cg-test-renamed-$$ /etc/cg-test-renamed2-$$ /etc/cg-test-linked-$$ /etc/cg-test-dir-$$")
+
+# write_attack NAME LAYER TARGET COMMAND...: TARGET must not appear (or,
+# when it exists, must keep its content).
+write_attack()
+{
+	local name=$1 layer=$2 target=$3 before=""
+	shift 3
+	[ -e "$target" ] && before=$(cat "$target")
+	guard -- "$@"
+	local after=""
+	[ -e "$target" ] && after=$(cat "$target" 2>/dev/null)
+	if [ "$GUARD_RC" -ne 126 ] && ! grep -q '^[a-z0-9]*: \(ok\|failed\)' "$WS/.out"; then
+		fail "$name" "$layer" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	elif [ -z "$before" ] && [ -e "$target" ]; then
+		fail "$name" "$layer" "$target was created (exit $GUARD_RC)"
+		rm -rf "$target"
+	elif [ -n "$before" ] && [ "$before" != "$after" ]; then
+		fail "$name" "$layer" "$target was changed (exit $GUARD_RC)"
+		printf '%s\n' "$before" >"$target"
+	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
+		fail "$name" "$layer" "guard-exec exited $GUARD_RC: the attack was never really tried ($(last_output))"
+	else
+		ok "$name" "$layer"
+	fi
+}
+
+# Control: writing in the workspace works.
+guard -- "$T/atk-write" create "$WS/created-inside" "$WS"
+check "control: a file can be created in the workspace" "all layers allow" \
+	"it could not (exit $GUARD_RC; $(last_output))" test -s "$WS/created-inside"
+
+write_attack "write: create a file in /etc" "Landlock write set, seccomp open check" "$ETC_NEW" \
+	"$T/atk-write-static" create "$ETC_NEW" "$WS"
+write_attack "write: create a file next to the workspace (outside the allowed paths)" \
+	"Landlock write set, seccomp open check" "$OUTSIDE/created" \
+	"$T/atk-write" create "$OUTSIDE/created" "$WS"
+write_attack "write: rename a workspace file into /etc" "Landlock (refer/make), seccomp rename check" \
+	/etc/cg-test-renamed-$$ "$T/atk-write" rename /etc/cg-test-renamed-$$ "$WS"
+write_attack "write: renameat2 a workspace file into /etc" "Landlock (refer/make), seccomp rename check" \
+	/etc/cg-test-renamed2-$$ "$T/atk-write" renameat2 /etc/cg-test-renamed2-$$ "$WS"
+write_attack "write: hard-link a workspace file into /etc" "Landlock (refer/make), seccomp link check" \
+	/etc/cg-test-linked-$$ "$T/atk-write" link /etc/cg-test-linked-$$ "$WS"
+write_attack "write: mkdir in /etc" "Landlock (make_dir), seccomp mkdir check" \
+	/etc/cg-test-dir-$$ "$T/atk-write" mkdir /etc/cg-test-dir-$$ "$WS"
+ln -sf "$ETC_VIA_LINK" "$WS/link-to-etc"
+write_attack "write: create through a workspace symlink to /etc/cg-test-file" \
+	"Landlock (resolved path), seccomp open check" "$ETC_VIA_LINK" \
+	"$T/atk-write" create "$WS/link-to-etc" "$WS"
+ln -sf "$ETC_EXISTING" "$WS/link-to-existing"
+write_attack "write: append through a workspace symlink to an existing file in /etc" \
+	"Landlock (resolved path), seccomp open check" "$ETC_EXISTING" \
+	"$T/atk-write" append "$WS/link-to-existing" "$WS"
+write_attack "write: sh -c 'echo > /etc/...'" "static check (redirection), then Landlock" "$ETC_NEW" \
+	sh -c "echo CG-PWNED > $ETC_NEW"
+printf 'echo CG-PWNED > %s\n' "$ETC_NEW" >"$WS/write.sh"
+write_attack "write: a script file that writes into /etc" "Landlock write set, seccomp open check" "$ETC_NEW" \
+	sh "$WS/write.sh"
+
+finish

@@ -1,0 +1,145 @@
+# lib.sh - shared by the adversarial and integration test scripts.
+#
+# Sourced by bash scripts that make check runs with BUILDDIR and SRCDIR in
+# the environment (AM_TESTS_ENVIRONMENT).  Every test prints one line,
+#   ok   <name> — <layer>
+#   FAIL <name> — <layer>: <what happened>
+# and the script exits non-zero when any test failed.  Missing root or a
+# missing kernel feature is a failure that names the feature, never a skip.
+
+set -u
+export LC_ALL=C
+
+: "${BUILDDIR:?BUILDDIR is not set (run through make check, or export it)}"
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+GUARD_EXEC=$BUILDDIR/cli/guard-exec
+GUARDCTL=$BUILDDIR/cli/guardctl
+ATK_BUILD=$BUILDDIR/tests/adversarial
+
+CG_FAILS=0
+CG_OKS=0
+CG_SCRIPT=$(basename "$0" .sh)
+
+ok()
+{
+	CG_OKS=$((CG_OKS + 1))
+	printf 'ok   %s — %s\n' "$1" "$2"
+}
+
+# fail NAME LAYER WHY
+fail()
+{
+	CG_FAILS=$((CG_FAILS + 1))
+	printf 'FAIL %s — %s: %s\n' "$1" "$2" "$3"
+}
+
+# check NAME LAYER WHY-IF-FALSE COMMAND...: ok when COMMAND succeeds.
+check()
+{
+	local name=$1 layer=$2 why=$3
+	shift 3
+	if "$@"; then ok "$name" "$layer"; else fail "$name" "$layer" "$why"; fi
+}
+
+# A requirement that is not met fails the whole script loudly.
+require()
+{
+	local feature=$1
+	shift
+	if ! "$@" >/dev/null 2>&1; then
+		printf 'FAIL %s — requirement: %s is missing; these tests cannot run without it\n' \
+			"$CG_SCRIPT" "$feature"
+		exit 1
+	fi
+}
+
+finish()
+{
+	printf '%s: %d ok, %d failed, %d known gaps\n' "$CG_SCRIPT" "$CG_OKS" "$CG_FAILS" "$CG_GAPS"
+	[ "$CG_FAILS" -eq 0 ]
+}
+
+require "root (the guard's runtime layers and these tests need uid 0)" test "$(id -u)" -eq 0
+require "cli/guard-exec in the build dir ($GUARD_EXEC)" test -x "$GUARD_EXEC"
+require "cli/guardctl in the build dir ($GUARDCTL)" test -x "$GUARDCTL"
+require "the attack programs (make check builds them in $ATK_BUILD)" test -x "$ATK_BUILD/atk-exec"
+require "seccomp user notification (/proc/sys/kernel/seccomp/actions_avail has user_notif)" \
+	grep -q user_notif /proc/sys/kernel/seccomp/actions_avail
+
+# The workspace lives outside /tmp (an allowed path of the default policy)
+# so that "outside the allowed paths" has a place right next to it.
+WS=$(mktemp -d /var/tmp/cg-adv-ws.XXXXXX)
+OUTSIDE=$(mktemp -d /var/tmp/cg-adv-out.XXXXXX)
+CG_CLEANUP=()
+cleanup()
+{
+	local c
+	for c in "${CG_CLEANUP[@]}"; do eval "$c" >/dev/null 2>&1; done
+	rm -rf "$WS" "$OUTSIDE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Copy the attack programs into the workspace, so that the run does not
+# depend on where the build dir lives, and install the forbidden program
+# under a blocked name (mount) and an innocent one (helper).
+mkdir -p "$WS/bin" "$WS/t"
+cp "$ATK_BUILD"/atk-* "$ATK_BUILD"/cg-* "$WS/t/"
+cp "$ATK_BUILD/cg-forbidden" "$WS/bin/mount"
+cp "$ATK_BUILD/cg-forbidden" "$WS/bin/helper"
+T=$WS/t
+FORBIDDEN=$WS/bin/mount
+INNOCENT=$WS/bin/helper
+
+unset GUARD_CONFIG LD_PRELOAD
+export HOME=$WS
+export PATH=$WS/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+
+# guard ARGS...: guard-exec with the workspace, from inside it; stdout in
+# $WS/.out, stderr in $WS/.err, status in $GUARD_RC.  A hung guard is cut
+# off after 120 s (and counted as such by the callers).
+GUARD_RC=0
+guard()
+{
+	(cd "$WS" && timeout -k 5 120 "$GUARD_EXEC" --workspace "$WS" "$@") \
+		>"$WS/.out" 2>"$WS/.err" </dev/null
+	GUARD_RC=$?
+}
+
+# unguarded COMMAND...: the same without the guard (baselines).
+unguarded()
+{
+	(cd "$WS" && timeout -k 5 120 "$@") >"$WS/.out" 2>"$WS/.err" </dev/null
+	GUARD_RC=$?
+}
+
+# Lines in a marker file (0 when it does not exist).
+marker_count()
+{
+	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# Short excerpt of the last run's output for failure messages.
+last_output()
+{
+	{ head -c 300 "$WS/.out"; echo; head -c 300 "$WS/.err"; } | tr '\n' ' ' | tr -s ' '
+}
+
+# alive PID NAME: the pid exists, is not a zombie and runs NAME.
+alive()
+{
+	local state
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)
+	[ "$state" != Z ] || return 1
+	tr '\0' ' ' <"/proc/$1/cmdline" | grep -q -- "$2"
+}
+
+# gap NAME LAYER WHY: an attack that is not stopped and is documented in
+# tests/adversarial/GAPS.md.  Printed, not counted as a failure.
+CG_GAPS=0
+gap()
+{
+	CG_GAPS=$((CG_GAPS + 1))
+	printf 'GAP  %s — %s: %s (documented in tests/adversarial/GAPS.md)\n' "$1" "$2" "$3"
+}

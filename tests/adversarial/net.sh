@@ -1,0 +1,174 @@
+#!/bin/bash
+# net.sh - egress and listening.  The "outside world" is a network
+# namespace that this script creates (a veth pair, 10.200.0.1/2 and
+# fd00:cg::1/2) with listeners that log every contact; an attack is
+# stopped when the listener's log holds nothing but READY.  Unix sockets
+# outside the allowed paths get the same treatment.
+. "$(dirname "$0")/lib.sh"
+
+require "ip(8) and network namespaces (ip netns add)" command -v ip
+# Concurrent runs of this script (several build dirs) share the host's
+# routing table: one at a time.
+exec 9>/run/cg-adv-net.lock
+flock -w 120 9 || { fail "net" "setup" "could not take /run/cg-adv-net.lock"; finish; exit 1; }
+
+NS=cgadv$$
+VETH=cgv$$
+CG_CLEANUP+=("ip link del $VETH" "ip netns del $NS")
+ip netns add "$NS" &&
+	ip link add "$VETH" type veth peer name "${VETH}p" &&
+	ip link set "${VETH}p" netns "$NS" &&
+	ip addr add 10.200.0.1/24 dev "$VETH" &&
+	ip addr add fd00:c9::1/64 dev "$VETH" nodad &&
+	ip link set "$VETH" up &&
+	ip -n "$NS" addr add 10.200.0.2/24 dev "${VETH}p" &&
+	ip -n "$NS" addr add fd00:c9::2/64 dev "${VETH}p" nodad &&
+	ip -n "$NS" link set "${VETH}p" up &&
+	ip -n "$NS" link set lo up
+require "a network namespace with a veth pair (ip netns add $NS)" ip -n "$NS" addr show dev "${VETH}p"
+
+PORT=$((20000 + $$ % 20000))
+LISTENERS=()
+# listen WHERE KIND ADDR PORT LOG: start cg-listener (WHERE: ns or host)
+# and wait until it is ready.
+listen()
+{
+	local where=$1 kind=$2 addr=$3 port=$4 log=$5 i
+	rm -f "$log"
+	if [ "$where" = ns ]; then
+		ip netns exec "$NS" "$T/cg-listener" "$kind" "$addr" "$port" "$log" &
+	else
+		"$T/cg-listener" "$kind" "$addr" "$port" "$log" &
+	fi
+	LISTENERS+=($!)
+	CG_CLEANUP+=("kill $!")
+	for i in $(seq 50); do
+		grep -q READY "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "net: listener $kind $addr" "setup" "did not become ready"
+	return 1
+}
+
+contacts()
+{
+	grep -cv READY "$1" 2>/dev/null || true
+}
+
+# net_attack NAME LAYER LOG ATK-ARGS...: atk-net reaches the listener
+# without the guard, and not with it.
+net_attack()
+{
+	local name=$1 layer=$2 log=$3 before after
+	shift 3
+	before=$(contacts "$log")
+	unguarded "$T/atk-net" "$@"
+	sleep 0.2
+	after=$(contacts "$log")
+	if [ "$after" -le "$before" ]; then
+		fail "$name" "$layer" "baseline: the listener heard nothing even without the guard ($(last_output))"
+		return
+	fi
+	guard -- "$T/atk-net" "$@"
+	sleep 0.3
+	before=$after
+	after=$(contacts "$log")
+	if [ "$after" -gt "$before" ]; then
+		fail "$name" "$layer" "the listener was reached (exit $GUARD_RC; $(last_output))"
+	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
+		fail "$name" "$layer" "guard-exec exited $GUARD_RC ($(last_output))"
+	else
+		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out" | head -n1))" "$layer"
+	fi
+}
+
+TCP4=$WS/tcp4.log TCP6=$WS/tcp6.log UDP4=$WS/udp4.log UDP6=$WS/udp6.log
+listen ns tcp 10.200.0.2 $PORT "$TCP4"
+listen ns tcp fd00:c9::2 $PORT "$TCP6"
+listen ns udp 10.200.0.2 $PORT "$UDP4"
+listen ns udp fd00:c9::2 $PORT "$UDP6"
+
+L="supervisor connect/sendto check (egress allowlist)"
+net_attack "net: TCP connect over IPv4 to a non-allowed address" "$L" "$TCP4" tcp 10.200.0.2 $PORT
+net_attack "net: TCP connect over IPv6 to a non-allowed address" "$L" "$TCP6" tcp fd00:c9::2 $PORT
+net_attack "net: TCP fast open (sendto with MSG_FASTOPEN, no connect)" "$L" "$TCP4" tcp-fastopen 10.200.0.2 $PORT
+for ip in 10.200.0.2 fd00:c9::2; do
+	log=$UDP4
+	[ "$ip" = fd00:c9::2 ] && log=$UDP6
+	for mode in udp-sendto udp-sendmsg udp-sendmmsg udp-connect; do
+		net_attack "net: UDP $mode to $ip" "$L" "$log" $mode $ip $PORT
+	done
+done
+
+# Loopback is allowed: the control.
+LO=$WS/lo.log
+listen host tcp 127.0.0.1 $((PORT + 1)) "$LO"
+guard -- "$T/atk-net" tcp 127.0.0.1 $((PORT + 1))
+sleep 0.2
+check "net: control: TCP to 127.0.0.1 is allowed" "egress allowlist (loopback)" \
+	"the loopback listener heard nothing (exit $GUARD_RC; $(last_output))" test "$(contacts "$LO")" -ge 1
+
+# Listening: loopback yes, every other address no.
+for addr in 127.0.0.1 ::1; do
+	guard -- "$T/atk-net" listen $addr 0
+	check "net: listening on $addr is allowed" "supervisor bind/listen check" \
+		"it was refused ($(last_output))" grep -q LISTENING "$WS/.out"
+done
+for addr in 0.0.0.0 :: 10.200.0.1; do
+	guard -- "$T/atk-net" listen $addr 0
+	if grep -q LISTENING "$WS/.out"; then
+		fail "net: listening on $addr" "supervisor bind/listen check" "the socket listens"
+	elif ! grep -q 'failed' "$WS/.out"; then
+		fail "net: listening on $addr" "supervisor bind/listen check" "the attack did not run ($(last_output))"
+	else
+		ok "net: listening on $addr is refused ($(grep -o 'failed: [A-Z]*' "$WS/.out" | head -n1))" \
+			"supervisor bind/listen check"
+	fi
+done
+
+# Unix sockets outside the allowed paths (a stand-in for the Docker and
+# D-Bus sockets), abstract sockets, and the control inside the workspace.
+RUNDIR=/run/cg-test-$$
+mkdir -p "$RUNDIR"
+CG_CLEANUP+=("rm -rf '$RUNDIR'")
+UX=$WS/unix.log UXD=$WS/unixd.log UXA=$WS/unixa.log UXW=$WS/unixw.log
+listen host unix "$RUNDIR/sock" 0 "$UX"
+listen host unix-dgram "$RUNDIR/dgram" 0 "$UXD"
+listen host unix "@cg-test-$$" 0 "$UXA"
+listen host unix "$WS/ws.sock" 0 "$UXW"
+
+# unix_attack NAME LAYER LOG ATK-ARGS...
+unix_attack()
+{
+	local name=$1 layer=$2 log=$3 before after
+	shift 3
+	before=$(contacts "$log")
+	unguarded "$T/atk-unix" "$@"
+	sleep 0.2
+	after=$(contacts "$log")
+	if [ "$after" -le "$before" ]; then
+		fail "$name" "$layer" "baseline: the listener heard nothing even without the guard ($(last_output))"
+		return
+	fi
+	guard -- "$T/atk-unix" "$@"
+	sleep 0.3
+	if [ "$(contacts "$log")" -gt "$after" ]; then
+		fail "$name" "$layer" "the listener was reached (exit $GUARD_RC; $(last_output))"
+	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
+		fail "$name" "$layer" "guard-exec exited $GUARD_RC ($(last_output))"
+	else
+		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out" | head -n1))" "$layer"
+	fi
+}
+unix_attack "net: connect to a Unix socket under /run" "Landlock (make_sock/connect scope), supervisor connect check" \
+	"$UX" stream "$RUNDIR/sock"
+unix_attack "net: sendto a Unix datagram socket under /run" "Landlock, supervisor sendto check" \
+	"$UXD" dgram "$RUNDIR/dgram"
+unix_attack "net: connect to an abstract Unix socket outside the run" "Landlock abstract-socket scope" \
+	"$UXA" stream "@cg-test-$$"
+guard -- "$T/atk-unix" stream "$WS/ws.sock"
+sleep 0.2
+check "net: control: a Unix socket in the workspace is reachable" "all layers allow" \
+	"it was not ($(last_output))" test "$(contacts "$UXW")" -ge 1
+
+finish

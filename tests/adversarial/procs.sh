@@ -1,0 +1,127 @@
+#!/bin/bash
+# procs.sh - attacks on the supervisor and on processes outside the run:
+# tracing and killing the supervisor, signalling an outside process,
+# daemonizing to outlive the run, new user namespaces.  Judged by effect:
+# the outside process is alive, the daemon is gone, the forbidden program
+# did not run after the attempt, no new namespace.
+. "$(dirname "$0")/lib.sh"
+
+MK=$WS/marker
+
+# A process the run did not start (a fresh one for each attack).
+new_victim()
+{
+	sleep 1000 &
+	VICTIM=$!
+	disown $VICTIM
+	CG_CLEANUP+=("kill $VICTIM")
+}
+new_victim
+
+# Tracing the supervisor; killing it.  After the attempt the attacker
+# tries to start the forbidden program: the guard must still hold, and
+# guard-exec must report the run itself (not die of SIGKILL: 137).
+FIRST_VICTIM=$VICTIM
+for mode in ptrace-parent kill-parent; do
+	rm -f "$MK"
+	guard -- "$T/atk-proc" $mode "$FORBIDDEN" "$MK"
+	name="procs: $mode, then exec the forbidden program"
+	layer="seccomp (ptrace refused), Landlock signal scope / supervisor kill check"
+	if grep -q TRACED "$WS/.out"; then
+		fail "$name" "$layer" "the supervisor was traced"
+	elif [ "$GUARD_RC" -eq 137 ]; then
+		fail "$name" "$layer" "guard-exec died of SIGKILL"
+	elif [ "$(marker_count "$MK")" -ne 0 ]; then
+		fail "$name" "$layer" "the forbidden program ran after the attack"
+	elif ! grep -q "$mode: failed" "$WS/.out"; then
+		fail "$name" "$layer" "the attack did not report a refusal (exit $GUARD_RC; $(last_output))"
+	else
+		ok "$name ($(grep -o "$mode: failed: [A-Z]*" "$WS/.out"))" "$layer"
+	fi
+done
+
+# Signals to a process outside the run: by the C program, by the shell's
+# kill builtin inside a script the static check cannot read.
+new_victim
+guard -- "$T/atk-proc" kill "$VICTIM"
+check "procs: kill(SIGKILL) of a process outside the run" "Landlock signal scope / supervisor kill check" \
+	"the outside process died (exit $GUARD_RC)" alive "$VICTIM" "sleep 1000"
+new_victim
+printf 'kill -9 %s\n' "$VICTIM" >"$WS/kill.sh"
+guard -- sh "$WS/kill.sh"
+check "procs: kill -9 from a shell script" "Landlock signal scope / supervisor kill check" \
+	"the outside process died (exit $GUARD_RC)" alive "$VICTIM" "sleep 1000"
+
+# kill(0): the process group the command was born in must not include
+# guard-exec or its caller.  A shell in a session of its own runs
+# guard-exec in its process group and records any SIGTERM it receives.
+rm -f "$WS/hit"
+setsid bash -c 'trap "echo HIT >>\"$1/hit\"" TERM
+	cd "$1" && timeout --foreground -k 5 60 "$2" --workspace "$1" -- "$3/atk-proc" kill-group \
+		>"$1/.out" 2>"$1/.err" </dev/null
+	echo "rc=$?" >>"$1/.out"' _ "$WS" "$GUARD_EXEC" "$T"
+check "procs: kill(0, SIGTERM) does not reach guard-exec's process group" "own process group / signal scope" \
+	"guard-exec's group was hit ($(last_output))" test ! -e "$WS/hit" -a -s "$WS/.out"
+
+# kill(-1): run only inside a PID namespace of our own, so that a broken
+# guard kills nothing but the test.
+require "PID namespaces (unshare --pid --fork --mount-proc)" unshare --pid --fork --mount-proc true
+unshare --pid --fork --mount-proc bash -c '
+	sleep 1000 & victim=$!
+	cd "$1" && timeout -k 5 60 "$2" --workspace "$1" -- "$3/atk-proc" kill-all >"$1/.out" 2>"$1/.err" </dev/null
+	echo "rc=$?" >>"$1/.out"
+	if kill -0 $victim 2>/dev/null; then echo VICTIM-ALIVE >>"$1/.out"; fi
+	kill $victim' _ "$WS" "$GUARD_EXEC" "$T"
+check "procs: kill(-1, SIGKILL) (inside a test PID namespace)" "Landlock signal scope / supervisor kill check" \
+	"a process outside the run died ($(last_output))" grep -q VICTIM-ALIVE "$WS/.out"
+
+# Daemonizing: double fork + setsid, ignore SIGTERM/SIGHUP.  Once
+# guard-exec returns the daemon must be gone.
+rm -f "$WS/daemon.pid"
+unguarded "$T/atk-proc" daemon "$WS/daemon.pid"
+sleep 0.5
+pid=$(cat "$WS/daemon.pid" 2>/dev/null)
+if [ -z "$pid" ] || ! alive "$pid" atk-proc; then
+	fail "procs: a double-forked setsid daemon outlives the run" "process tracking" \
+		"baseline: the daemon did not start without the guard"
+else
+	kill -9 "$pid"
+	rm -f "$WS/daemon.pid"
+	guard -- "$T/atk-proc" daemon "$WS/daemon.pid"
+	pid=$(cat "$WS/daemon.pid" 2>/dev/null)
+	if [ -z "$pid" ]; then
+		fail "procs: a double-forked setsid daemon outlives the run" "process tracking" \
+			"the daemon never wrote its pid (exit $GUARD_RC; $(last_output))"
+	elif alive "$pid" atk-proc; then
+		kill -9 "$pid"
+		fail "procs: a double-forked setsid daemon outlives the run" "process tracking" \
+			"pid $pid is still alive after guard-exec returned"
+	else
+		ok "procs: a double-forked setsid daemon is gone when guard-exec returns" \
+			"process tracking (subreaper / cgroup / PID namespace)"
+	fi
+fi
+
+# New namespaces.
+for mode in unshare-user clone-user unshare-net; do
+	guard -- "$T/atk-proc" $mode
+	if grep -q NEWNS "$WS/.out"; then
+		fail "procs: $mode" "seccomp (namespaces refused)" "a new namespace was made ($(last_output))"
+	elif ! grep -q "$mode: failed" "$WS/.out"; then
+		fail "procs: $mode" "seccomp (namespaces refused)" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	else
+		ok "procs: $mode fails ($(grep -o "$mode: failed: [A-Z]*" "$WS/.out"))" "seccomp (namespaces refused)"
+	fi
+done
+OUTER_NS=$(readlink /proc/self/ns/user)
+printf 'unshare -U readlink /proc/self/ns/user\n' >"$WS/userns.sh"
+guard -- sh "$WS/userns.sh"
+if grep -q 'user:\[' "$WS/.out" && ! grep -qF "$OUTER_NS" "$WS/.out"; then
+	fail "procs: unshare -U (in a script)" "seccomp (namespaces refused)" "a new user namespace was made"
+else
+	ok "procs: unshare -U (in a script) makes no user namespace" "seccomp (namespaces refused)"
+fi
+
+check "procs: the first outside process survived the ptrace and kill-parent attacks" "all" "it died" \
+	alive "$FIRST_VICTIM" "sleep 1000"
+finish
