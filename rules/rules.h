@@ -136,4 +136,38 @@ bool cg_policy_rule_at(const struct cg_policy *p, size_t index, struct cg_rule_i
 /* Environment variable names the policy strips: true when `name` matches. */
 bool cg_policy_env_denied(struct cg_policy *p, const char *name);
 
+/* ---------- snapshot (snapshot.c): the compiled policy for the preload shim ---------- */
+
+/* The environment that hands a run its snapshot (see preload/preload.c). */
+#define CG_SNAPSHOT_ENV "GUARD_SNAPSHOT"     /* absolute path of the read-only snapshot file */
+#define CG_WORKSPACE_ENV "GUARD_WORKSPACE"   /* the run's resolved workspace */
+#define CG_MONITOR_ENV "GUARD_MONITOR"       /* "1": report, block nothing */
+#define CG_REPORT_ENV "GUARD_REPORT"         /* optional: Unix datagram socket for denials */
+
+/* Write the policy as a snapshot to fd: settings, rules and every pattern
+ * compiled and serialized with PCRE2.  Compiles what is not compiled yet;
+ * a pattern that does not compile is an error naming the rule.  0 or
+ * -errno with err filled. */
+int cg_policy_snapshot_write(struct cg_policy *p, int fd, struct cg_error *err);
+/* Rebuild a policy from a snapshot (len bytes at data, borrowed): no
+ * libconfig, no pcre2_compile.  Damaged, truncated or foreign data is
+ * -EINVAL with err filled; never a crash.  *out owned by the caller
+ * (cg_policy_free). */
+int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len,
+			    struct cg_error *err);
+/* The integrity checksum the snapshot uses (not cryptographic). */
+uint64_t cg_snapshot_checksum(const void *data, size_t len);
+/* Take the memory for matching from alloc/release instead of malloc (the
+ * shim's static arena: matching in a vfork child or a signal handler must
+ * not call malloc).  Replaces the policy's match block.  0 or -ENOMEM. */
+int cg_policy_set_match_memory(struct cg_policy *p, void *(*alloc)(size_t, void *),
+			       void (*release)(void *, void *), void *data);
+/* For the supervisor: write the snapshot to RUN_DIR/policy.snapshot (new,
+ * mode 0444) and fill env_out with the entries the command's environment
+ * needs, "GUARD_SNAPSHOT=...", "GUARD_WORKSPACE=..." (when workspace is
+ * not NULL) and "GUARD_MONITOR=1" (when is_monitor), each NUL-terminated,
+ * the list ended by an empty string.  0 or -errno with err filled. */
+int cg_snapshot_publish(struct cg_policy *p, const char *workspace, const char *run_dir,
+			bool is_monitor, char *env_out, size_t size, struct cg_error *err);
+
 #endif
