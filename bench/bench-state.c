@@ -2,12 +2,13 @@
  *
  *   bench/bench-state [ITERATIONS] [DIR]
  *
- * DIR (default: a new directory under /tmp) holds the state file and the
- * log; put it on the file system the state lives on in production, since
+ * DIR (default: a new directory under /tmp, removed at the end) holds the
+ * state file and the log; put it on the file system the state lives on in production, since
  * the numbers are mostly fsync-free SQLite and write(2) costs of that file
  * system.  Prints one table: median and 99th percentile per operation.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,11 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
 }
 
 static int compare(const void *a, const void *b)
@@ -129,6 +135,8 @@ int main(int argc, char **argv)
 	}
 	report("audit append (decision record, build + write)", t, n);
 	cg_audit_close(audit);
+	if (argc <= 2)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(t);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,19 @@ static char *fresh_file(const char *name)
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert_gt(asprintf(&path, "%s/%s", dir, name), 0);
 	return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Remove the directory fresh_file() made for `path`, and free the name. */
+static void remove_log(char *path)
+{
+	path[strlen("/tmp/cg-audit-XXXXXX")] = '\0';
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(path);
 }
 
 static struct cg_audit *open_log(const char *path)
@@ -102,7 +116,7 @@ Test(audit, a_blocked_decision_is_logged_with_every_field)
 	cr_assert_eq(cg_audit_time_parse(str(rec, "time"), &at_ms), 0, "%s", str(rec, "time"));
 	cr_assert_lt(llabs(at_ms / 1000 - (int64_t)time(NULL)), 60, "time is now, in UTC");
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_run_record_carries_the_outcome)
@@ -127,7 +141,7 @@ Test(audit, a_run_record_carries_the_outcome)
 	cr_assert_eq(json_integer_value(json_object_get(rec, "output_bytes")), 1048);
 	cr_assert(json_is_true(json_object_get(rec, "truncated")));
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_denial_record_names_the_syscall_and_its_target)
@@ -152,7 +166,7 @@ Test(audit, a_denial_record_names_the_syscall_and_its_target)
 	cr_assert_null(json_object_get(rec, "rule"), "an empty rule is left out");
 	cr_assert_eq(json_integer_value(json_object_get(rec, "pid")), 4242);
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_record_keeps_its_own_time_and_the_callers_object_is_untouched)
@@ -174,7 +188,7 @@ Test(audit, a_record_keeps_its_own_time_and_the_callers_object_is_untouched)
 	json_decref(mine);
 	json_decref(untimed);
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, the_log_and_its_directory_are_created_private)
@@ -189,7 +203,7 @@ Test(audit, the_log_and_its_directory_are_created_private)
 	*strrchr(dir_file, '/') = '\0';
 	cr_assert_eq(stat(dir_file, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0700);
-	free(dir_file);
+	remove_log(dir_file);
 }
 
 Test(audit, records_from_many_processes_never_interleave)
@@ -230,7 +244,7 @@ Test(audit, records_from_many_processes_never_interleave)
 	json_t *lines = read_lines(path);   /* fails on any torn line */
 	cr_assert_eq(json_array_size(lines), 1600);
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_command_that_is_not_utf8_is_still_logged)
@@ -246,7 +260,7 @@ Test(audit, a_command_that_is_not_utf8_is_still_logged)
 	json_t *lines = read_lines(path);
 	cr_assert_str_eq(str(json_array_get(lines, 0), "command"), "echo ?? done");
 	json_decref(lines);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_log_that_cannot_be_written_is_an_error_naming_it)
@@ -273,7 +287,7 @@ Test(audit, a_log_that_cannot_be_opened_is_an_error_naming_it)
 	cr_assert_eq(cg_audit_open(&a, path, false, &err), -EISDIR);
 	cr_assert_null(a);
 	cr_assert_str_eq(err.file, path);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_record_that_is_not_an_object_is_refused)
@@ -289,7 +303,7 @@ Test(audit, a_record_that_is_not_an_object_is_refused)
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_size, 0, "nothing was written");
 	json_decref(array);
-	free(path);
+	remove_log(path);
 }
 
 /* ---------- search ---------- */
@@ -358,7 +372,7 @@ Test(audit, search_without_filters_returns_everything_in_file_order)
 	char *path = sample_log();
 
 	cr_assert_str_eq(query(path, 0, NULL, NULL), "old d-allow run d-block denial monitored ");
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, blocked_means_every_record_with_a_block_verdict)
@@ -367,7 +381,7 @@ Test(audit, blocked_means_every_record_with_a_block_verdict)
 
 	cr_assert_str_eq(query(path, 0, "blocked", NULL), "old d-block denial ");
 	cr_assert_str_eq(query(path, 0, "allowed", NULL), "d-allow monitored ");
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, a_record_type_selects_that_type)
@@ -377,7 +391,7 @@ Test(audit, a_record_type_selects_that_type)
 	cr_assert_str_eq(query(path, 0, "run", NULL), "run ");
 	cr_assert_str_eq(query(path, 0, "denial", NULL), "denial monitored ");
 	cr_assert_str_eq(query(path, 0, "decision", NULL), "old d-allow d-block ");
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, since_and_ticket_narrow_the_search)
@@ -390,7 +404,7 @@ Test(audit, since_and_ticket_narrow_the_search)
 	cr_assert_str_eq(query(path, 0, NULL, "B"), "d-block monitored ");
 	cr_assert_str_eq(query(path, hour_ago, "blocked", "A"), "denial ");
 	cr_assert_str_eq(query(path, (int64_t)time(NULL) + 3600, NULL, NULL), "");
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, lines_that_are_not_records_are_counted_and_skipped)
@@ -407,7 +421,7 @@ Test(audit, lines_that_are_not_records_are_counted_and_skipped)
 	cr_assert_eq(cg_audit_query(path, &f, collect_run_ids, ids, &bad, &err), 0);
 	cr_assert_eq(bad, 2);
 	cr_assert_str_eq(ids, "old d-allow run d-block denial monitored last ");
-	free(path);
+	remove_log(path);
 }
 
 static int stop_after_first(void *arg, json_t *rec)
@@ -423,7 +437,7 @@ Test(audit, a_visitor_can_stop_the_search)
 
 	cr_assert_eq(cg_audit_query(path, NULL, stop_after_first, &calls, NULL, NULL), 7);
 	cr_assert_eq(calls, 1);
-	free(path);
+	remove_log(path);
 }
 
 Test(audit, an_unknown_type_or_a_missing_log_is_an_error)

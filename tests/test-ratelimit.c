@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -21,6 +22,18 @@ static char *fresh_dir(void)
 
 	cr_assert_not_null(mkdtemp(dir));
 	return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Remove a test's directory and free its name. */
+static void remove_dir(char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
 }
 
 static struct cg_ratelimit *open_in(const char *dir)
@@ -104,7 +117,7 @@ Test(ratelimit, fifty_processes_racing_on_one_key_admit_exactly_ten)
 		     CG_BLOCK);
 	cr_assert_eq(used, 10, "the database holds exactly the admitted runs");
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, the_eleventh_run_is_refused_with_the_time_until_the_next_slot)
@@ -120,7 +133,7 @@ Test(ratelimit, the_eleventh_run_is_refused_with_the_time_until_the_next_slot)
 	cr_assert_eq(take(rl, "T", "npm test", 10, 60, &retry), CG_BLOCK);
 	cr_assert(retry >= 1 && retry <= 60, "retry after %u s", retry);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, runs_expire_after_the_window)
@@ -136,7 +149,7 @@ Test(ratelimit, runs_expire_after_the_window)
 	usleep(1100 * 1000);
 	cr_assert_eq(take(rl, "T", "make", 2, 1, NULL), CG_ALLOW);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, tickets_and_commands_are_counted_apart)
@@ -151,7 +164,7 @@ Test(ratelimit, tickets_and_commands_are_counted_apart)
 	cr_assert_eq(take(rl, "T1", "npm run lint", 3, 60, NULL), CG_ALLOW, "another command");
 	cr_assert_eq(take(rl, "T1", "npm test", 3, 60, NULL), CG_BLOCK, "still full");
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, a_refused_run_does_not_use_a_slot)
@@ -166,7 +179,7 @@ Test(ratelimit, a_refused_run_does_not_use_a_slot)
 	cr_assert_eq(cg_ratelimit_peek(rl, "T", "npm test", 2, 60, &used, &retry, &err), CG_BLOCK);
 	cr_assert_eq(used, 2);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, peek_reports_without_consuming)
@@ -184,7 +197,7 @@ Test(ratelimit, peek_reports_without_consuming)
 	cr_assert_eq(used, 1);
 	cr_assert(retry >= 1 && retry <= 60);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, reset_forgets_one_ticket_and_keeps_the_others)
@@ -201,7 +214,7 @@ Test(ratelimit, reset_forgets_one_ticket_and_keeps_the_others)
 	cr_assert_eq(take(rl, "T2", "a", 1, 60, NULL), CG_BLOCK);
 	cr_assert_eq(cg_ratelimit_reset(rl, "nobody", &err), 0);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 struct listed {
@@ -237,7 +250,7 @@ Test(ratelimit, list_shows_each_command_of_a_ticket_with_its_runs)
 	cr_assert_str_eq(l.commands[1], "npm test");
 	cr_assert_eq(l.runs[1], 2);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, a_corrupt_state_file_is_an_error_naming_the_file)
@@ -256,7 +269,7 @@ Test(ratelimit, a_corrupt_state_file_is_an_error_naming_the_file)
 	cr_assert_null(rl);
 	cr_assert_str_eq(err.file, path);
 	cr_assert_not_null(strstr(err.message, "not a database"), "%s", err.message);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, another_programs_database_at_the_path_is_refused)
@@ -275,7 +288,7 @@ Test(ratelimit, another_programs_database_at_the_path_is_refused)
 	cr_assert_eq(cg_ratelimit_open(&rl, dir, &err), -EBADMSG);
 	cr_assert_str_eq(err.file, path);
 	cr_assert_not_null(strstr(err.message, "not a CommandGuard state file"), "%s", err.message);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, a_state_file_that_cannot_be_opened_is_an_error_naming_it)
@@ -289,7 +302,7 @@ Test(ratelimit, a_state_file_that_cannot_be_opened_is_an_error_naming_it)
 	cr_assert_eq(mkdir(path, 0700), 0);   /* a directory where the file should be */
 	cr_assert_lt(cg_ratelimit_open(&rl, dir, &err), 0);
 	cr_assert_str_eq(err.file, path);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, a_state_file_locked_past_the_timeout_is_an_error_not_a_pass, .timeout = 30)
@@ -310,7 +323,7 @@ Test(ratelimit, a_state_file_locked_past_the_timeout_is_an_error_not_a_pass, .ti
 	sqlite3_close(holder);
 	cr_assert_eq(take(rl, "T", "npm test", 10, 60, NULL), CG_ALLOW, "usable once released");
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, the_state_directory_is_created_private_with_its_parents)
@@ -325,7 +338,7 @@ Test(ratelimit, the_state_directory_is_created_private_with_its_parents)
 	cr_assert(S_ISDIR(st.st_mode));
 	cr_assert_eq(st.st_mode & 07777, 0700);
 	cg_ratelimit_close(rl);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, a_state_directory_that_is_a_file_is_an_error)
@@ -339,7 +352,7 @@ Test(ratelimit, a_state_directory_that_is_a_file_is_an_error)
 	write_file(file, "x");
 	cr_assert_eq(cg_ratelimit_open(&rl, file, &err), -ENOTDIR);
 	cr_assert_str_eq(err.file, file);
-	free(dir);
+	remove_dir(dir);
 }
 
 Test(ratelimit, the_default_state_directory_follows_the_environment)
