@@ -260,6 +260,7 @@ struct cg_run_result {
 	char *stderr_buf; size_t stderr_len;
 	struct cg_denial *denials; size_t n_denials;
 	char layers[256];         /* "seccomp-notify,landlock(abi 7),cgroup-v1(pids,memory),preload" */
+	int exec_errno;           /* exit_code 126/127: why the command itself did not start, else 0 */
 };
 
 /* Run argv under enforcement.  Returns 0 with *res filled (caller frees

@@ -1,0 +1,352 @@
+/* cgroup.c - the run's process tree as the kernel sees it.
+ *
+ * A cgroup follows every process of the run, also those that called
+ * setsid() or double-forked, and bounds them (pids, memory, cpu) whoever
+ * they run as; RLIMIT_NPROC does not bind root.  The groups are created
+ * below the supervisor's own group in each hierarchy, so the run stays
+ * inside whatever limits the supervisor itself is under.
+ *
+ * cgroup v2 where it is mounted and writable: cgroup.kill ends the tree
+ * in one write, and its controllers set the limits when enabled there.
+ * cgroup v1 for the controllers v2 lacks (pids, memory, cpu), and its
+ * freezer to stop the tree while it is killed when v2 is absent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guard/supervisor-internal.h"
+
+static const char *const v1_names[CG_V1_COUNT] = { "pids", "memory", "cpu", "freezer" };
+
+static int write_file(const char *dir, const char *file, const char *text)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+static ssize_t read_file(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[512];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+/* The supervisor's own path in the hierarchy whose /proc/self/cgroup line
+ * names `controller` ("" for v2). */
+static bool own_path(const char *controller, char *out, size_t size)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *ctrls = strchr(line, ':'), *path;
+		if (!ctrls || !(path = strchr(++ctrls, ':')))
+			continue;
+		*path++ = '\0';
+		path[strcspn(path, "\n")] = '\0';
+		if (!*controller) {
+			found = !*ctrls && !strncmp(line, "0", 1);
+		} else {
+			for (char *tok = strtok(ctrls, ","); tok; tok = strtok(NULL, ","))
+				if (!strcmp(tok, controller))
+					found = true;
+		}
+		if (found)
+			snprintf(out, size, "%s", strcmp(path, "/") ? path : "");
+	}
+	fclose(f);
+	return found;
+}
+
+/* The supervisor's pid makes the name unique even when two runs are
+ * given the same id. */
+static bool make_group(char *dir, size_t size, const char *mount, const char *own,
+		       const char *run_id, bool nested)
+{
+	char parent[256];
+	struct stat st;
+
+	if (stat(mount, &st) < 0)
+		return false;
+	if (nested) {
+		snprintf(parent, sizeof(parent), "%s%s/commandguard", mount, own);
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return false;
+		if (snprintf(dir, size, "%s/%s.%d", parent, run_id, (int)getpid()) >= (int)size)
+			return false;
+	} else if (snprintf(dir, size, "%s%s/commandguard-%s.%d", mount, own, run_id,
+			    (int)getpid()) >= (int)size) {
+		return false;
+	}
+	if (mkdir(dir, 0755) < 0) {
+		dir[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+static bool is_cgroup2(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static void set_limits_v2(struct cg_cgroup *cg, const char *own_dir, const struct cg_settings *s)
+{
+	char text[64], enabled[256];
+
+	if (read_file(own_dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+		return;
+	if (!strstr(enabled, "pids"))
+		return;
+	snprintf(text, sizeof(text), "%u", s->max_processes);
+	if (write_file(cg->v2_dir, "pids.max", text))
+		return;
+	cg->v2_limits = true;
+	if (strstr(enabled, "memory")) {
+		snprintf(text, sizeof(text), "%" PRIu64, s->memory_bytes);
+		write_file(cg->v2_dir, "memory.max", text);
+	}
+	if (strstr(enabled, "cpu") && s->cpu_cores > 0) {
+		snprintf(text, sizeof(text), "%lld 100000", (long long)(s->cpu_cores * 100000));
+		write_file(cg->v2_dir, "cpu.max", text);
+	}
+}
+
+void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_settings *s)
+{
+	char own[256], mount[64], text[64], own_dir[320];
+	const char *v2_mount = NULL;
+
+	memset(cg, 0, sizeof(*cg));
+	for (int i = 0; i <= CG_V1_COUNT; i++)
+		cg->procs_fd[i] = -1;
+
+	if (is_cgroup2("/sys/fs/cgroup"))
+		v2_mount = "/sys/fs/cgroup";
+	else if (is_cgroup2("/sys/fs/cgroup/unified"))
+		v2_mount = "/sys/fs/cgroup/unified";
+	if (v2_mount && own_path("", own, sizeof(own)) &&
+	    make_group(cg->v2_dir, sizeof(cg->v2_dir), v2_mount, own, run_id, false)) {
+		snprintf(own_dir, sizeof(own_dir), "%s%s", v2_mount, own);
+		set_limits_v2(cg, own_dir, s);
+	}
+	if (!cg->v2_limits) {
+		for (int i = 0; i < CG_V1_COUNT; i++) {
+			/* the freezer is only needed when there is no cgroup.kill */
+			if (i == CG_V1_FREEZER && cg->v2_dir[0])
+				continue;
+			snprintf(mount, sizeof(mount), "/sys/fs/cgroup/%s", v1_names[i]);
+			if (is_cgroup2(mount) || !own_path(v1_names[i], own, sizeof(own)))
+				continue;
+			make_group(cg->v1_dir[i], sizeof(cg->v1_dir[i]), mount, own, run_id, true);
+		}
+		if (cg->v1_dir[CG_V1_PIDS][0]) {
+			snprintf(text, sizeof(text), "%u", s->max_processes);
+			if (write_file(cg->v1_dir[CG_V1_PIDS], "pids.max", text)) {
+				rmdir(cg->v1_dir[CG_V1_PIDS]);
+				cg->v1_dir[CG_V1_PIDS][0] = '\0';
+			}
+		}
+		if (cg->v1_dir[CG_V1_MEMORY][0]) {
+			snprintf(text, sizeof(text), "%" PRIu64, s->memory_bytes);
+			write_file(cg->v1_dir[CG_V1_MEMORY], "memory.limit_in_bytes", text);
+		}
+		if (cg->v1_dir[CG_V1_CPU][0] && s->cpu_cores > 0) {
+			write_file(cg->v1_dir[CG_V1_CPU], "cpu.cfs_period_us", "100000");
+			snprintf(text, sizeof(text), "%lld", (long long)(s->cpu_cores * 100000));
+			write_file(cg->v1_dir[CG_V1_CPU], "cpu.cfs_quota_us", text);
+		}
+	}
+
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		char path[320];
+		if (!cg->v1_dir[i][0])
+			continue;
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->v1_dir[i]);
+		cg->procs_fd[i] = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (cg->v2_dir[0]) {
+		char path[320];
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->v2_dir);
+		cg->procs_fd[CG_V1_COUNT] = open(path, O_WRONLY | O_CLOEXEC);
+	}
+}
+
+int cg_cgroup_join(const struct cg_cgroup *cg)
+{
+	for (int i = 0; i <= CG_V1_COUNT; i++)
+		if (cg->procs_fd[i] >= 0 && write(cg->procs_fd[i], "0", 1) != 1)
+			return -errno;
+	return 0;
+}
+
+void cg_cgroup_close_fds(struct cg_cgroup *cg)
+{
+	for (int i = 0; i <= CG_V1_COUNT; i++) {
+		if (cg->procs_fd[i] >= 0)
+			close(cg->procs_fd[i]);
+		cg->procs_fd[i] = -1;
+	}
+}
+
+bool cg_cgroup_tracks(const struct cg_cgroup *cg)
+{
+	return cg->v2_dir[0] || cg->v1_dir[CG_V1_PIDS][0] || cg->v1_dir[CG_V1_FREEZER][0];
+}
+
+bool cg_cgroup_limits_processes(const struct cg_cgroup *cg)
+{
+	return cg->v2_limits || cg->v1_dir[CG_V1_PIDS][0];
+}
+
+static const char *tracking_dir(const struct cg_cgroup *cg)
+{
+	if (cg->v2_dir[0])
+		return cg->v2_dir;
+	if (cg->v1_dir[CG_V1_FREEZER][0])
+		return cg->v1_dir[CG_V1_FREEZER];
+	if (cg->v1_dir[CG_V1_PIDS][0])
+		return cg->v1_dir[CG_V1_PIDS];
+	return NULL;
+}
+
+static int signal_listed(const char *dir, int sig)
+{
+	char buf[16384];
+	int n = 0;
+
+	if (read_file(dir, "cgroup.procs", buf, sizeof(buf)) < 0)
+		return -errno;
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && kill((pid_t)pid, sig) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int cg_cgroup_signal(const struct cg_cgroup *cg, int sig)
+{
+	const char *dir = tracking_dir(cg);
+	const char *freezer = cg->v1_dir[CG_V1_FREEZER];
+	char state[32];
+	int n;
+
+	if (!dir)
+		return -ENOENT;
+	if (sig != SIGKILL)
+		return signal_listed(dir, sig);
+	if (cg->v2_dir[0] && write_file(cg->v2_dir, "cgroup.kill", "1") == 0)
+		return cg_cgroup_empty(cg) ? 0 : 1;
+	if (freezer[0] && write_file(freezer, "freezer.state", "FROZEN") == 0) {
+		/* A frozen tree cannot fork between our reading of the list and
+		 * the kill; freezing takes a moment to reach every task. */
+		for (int i = 0; i < 1000; i++) {
+			if (read_file(freezer, "freezer.state", state, sizeof(state)) < 0 ||
+			    strncmp(state, "FREEZING", 8))
+				break;
+			sleep_ms(1);
+		}
+		n = signal_listed(freezer, SIGKILL);
+		write_file(freezer, "freezer.state", "THAWED");
+		return n;
+	}
+	return signal_listed(dir, SIGKILL);
+}
+
+bool cg_cgroup_empty(const struct cg_cgroup *cg)
+{
+	const char *dir = tracking_dir(cg);
+	char buf[64];
+
+	if (!dir)
+		return true;
+	return read_file(dir, "cgroup.procs", buf, sizeof(buf)) <= 0;
+}
+
+static void remove_dir(char *dir, bool nested)
+{
+	char *slash;
+
+	if (!dir[0])
+		return;
+	/* Exiting tasks leave the group a moment after they are reaped. */
+	for (int i = 0; i < 200 && rmdir(dir) < 0 && errno == EBUSY; i++)
+		sleep_ms(1);
+	if (nested && (slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		rmdir(dir);   /* the shared commandguard/ parent; busy when other runs live */
+	}
+	dir[0] = '\0';
+}
+
+void cg_cgroup_destroy(struct cg_cgroup *cg)
+{
+	cg_cgroup_close_fds(cg);
+	remove_dir(cg->v2_dir, false);
+	for (int i = 0; i < CG_V1_COUNT; i++)
+		remove_dir(cg->v1_dir[i], true);
+}
+
+void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size)
+{
+	size_t n = 0;
+	bool any = false;
+
+	buf[0] = '\0';
+	if (cg->v2_dir[0])
+		n += snprintf(buf + n, size - n, "cgroup-v2(%s)",
+			      cg->v2_limits ? "kill,pids,memory,cpu" : "kill");
+	for (int i = 0; i < CG_V1_COUNT && n < size; i++) {
+		if (!cg->v1_dir[i][0])
+			continue;
+		n += snprintf(buf + n, size - n, "%s%s", any ? "," : (n ? ",cgroup-v1(" : "cgroup-v1("),
+			      v1_names[i]);
+		any = true;
+	}
+	if (any && n < size)
+		snprintf(buf + n, size - n, ")");
+}

@@ -1,0 +1,964 @@
+/* notify.c - answering the seccomp notifications of a run.
+ *
+ * The supervisor reads a call's arguments from the target's memory, asks
+ * cg_decide() and answers.  The target can rewrite that memory after we
+ * read it and before the kernel does, so nothing allowed is continued on
+ * memory the target still controls where it matters:
+ *   - exec: allowed at the notification, then re-checked when the new
+ *     image is in place (PTRACE_EVENT_EXEC, before its first
+ *     instruction; its memory is its own again) and killed if blocked;
+ *   - connect, bind and sends with an address: performed by the
+ *     supervisor on a pidfd_getfd() copy of the socket with its own copy
+ *     of the address and data, the result returned to the caller;
+ *   - paths: Landlock's, in the kernel; the file calls come here only on
+ *     kernels without it (and in monitor mode), and are then racy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guard/supervisor-internal.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+enum { MAX_ARGS = 8192 };
+
+int cg_notify_init(struct cg_supervisor *sup, struct cg_error *err)
+{
+	if (seccomp_notify_alloc(&sup->req, &sup->resp)) {
+		cg_error_set(err, NULL, 0, "seccomp", "seccomp_notify_alloc failed");
+		return -ENOMEM;
+	}
+	sup->scratch = malloc(CG_SCRATCH_BYTES);
+	if (!sup->scratch) {
+		cg_error_set(err, NULL, 0, "seccomp", "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < CG_MAX_PENDING; i++)
+		sup->pending[i].sock_fd = -1;
+	return 0;
+}
+
+void cg_notify_free(struct cg_supervisor *sup)
+{
+	for (int i = 0; i < CG_MAX_PENDING; i++)
+		if (sup->pending[i].in_use)
+			close(sup->pending[i].sock_fd);
+	if (sup->req)
+		seccomp_notify_free(sup->req, sup->resp);
+	sup->req = NULL;
+	sup->resp = NULL;
+	free(sup->scratch);
+	sup->scratch = NULL;
+}
+
+/* ---------- reading the target ---------- */
+
+static ssize_t peek(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}
+
+/* Copy the NUL-terminated string at addr; -EFAULT, -ENAMETOOLONG. */
+static int peek_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (!addr)
+		return -EFAULT;
+	while (got < size) {
+		/* Stop at page ends: the next page may not be mapped. */
+		size_t want = 4096 - ((addr + got) & 4095);
+		ssize_t n;
+		if (want > size - got)
+			want = size - got;
+		n = peek(pid, addr + got, buf + got, want);
+		if (n <= 0)
+			return -EFAULT;
+		if (memchr(buf + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
+static bool still_valid(struct cg_supervisor *sup)
+{
+	return seccomp_notify_id_valid(sup->listener_fd, sup->req->id) == 0;
+}
+
+static int read_link(const char *path, char *out, size_t size)
+{
+	ssize_t n = readlink(path, out, size - 1);
+
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	return 0;
+}
+
+/* The absolute path `path` names for the target, relative to its cwd or
+ * to the directory fd `dirfd`, with symlinks resolved as far as it exists
+ * (a path to be created resolves its parent). */
+static int target_path(pid_t pid, int dirfd, const char *path, char *out, size_t size)
+{
+	char base[PATH_MAX], joined[PATH_MAX * 2], link[64], resolved[PATH_MAX];
+	char *slash;
+
+	if (path[0] == '/') {
+		snprintf(joined, sizeof(joined), "%s", path);
+	} else {
+		if (dirfd == AT_FDCWD)
+			snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+		else
+			snprintf(link, sizeof(link), "/proc/%d/fd/%d", pid, dirfd);
+		if (read_link(link, base, sizeof(base)))
+			return -EBADF;
+		if (!path[0])
+			snprintf(joined, sizeof(joined), "%s", base);
+		else
+			snprintf(joined, sizeof(joined), "%s/%s", base, path);
+	}
+	if (realpath(joined, resolved)) {
+		snprintf(out, size, "%s", resolved);
+		return 0;
+	}
+	if (cg_path_normalize("/", joined, out, size))
+		return -ENAMETOOLONG;
+	slash = strrchr(out, '/');
+	if (slash && slash != out) {
+		*slash = '\0';
+		if (realpath(out, resolved) &&
+		    snprintf(joined, sizeof(joined), "%s/%s", strcmp(resolved, "/") ? resolved : "",
+			     slash + 1) < (int)size) {
+			memcpy(out, joined, strlen(joined) + 1);
+			return 0;
+		}
+		*slash = '/';
+	}
+	return 0;
+}
+
+/* ---------- answering ---------- */
+
+static void respond(struct cg_supervisor *sup, int error, int64_t val, bool is_continue)
+{
+	struct seccomp_notif_resp *resp = sup->resp;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->id = sup->req->id;
+	resp->error = error;
+	resp->val = val;
+	resp->flags = is_continue ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+	/* ENOENT: the caller died or was interrupted; nothing to answer. */
+	seccomp_notify_respond(sup->listener_fd, resp);
+}
+
+void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall_name, const char *detail,
+			pid_t pid, const struct cg_reason *why)
+{
+	struct cg_run_result *res = sup->res;
+	struct cg_denial *d;
+	char line[1024];
+	int n;
+
+	if (res->n_denials == sup->denials_cap) {
+		size_t cap = sup->denials_cap ? sup->denials_cap * 2 : 8;
+		struct cg_denial *p = realloc(res->denials, cap * sizeof(*p));
+		if (p) {
+			res->denials = p;
+			sup->denials_cap = cap;
+		}
+	}
+	if (res->n_denials < sup->denials_cap) {
+		d = &res->denials[res->n_denials++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->syscall, sizeof(d->syscall), "%s", syscall_name);
+		snprintf(d->detail, sizeof(d->detail), "%s", detail);
+		d->why = *why;
+		if (!d->why.layer[0])
+			snprintf(d->why.layer, sizeof(d->why.layer), "seccomp");
+		d->pid = pid;
+		if (sup->opt->audit) {
+			struct cg_audit_info info = {
+				.run_id = sup->opt->run_id,
+				.ticket = sup->opt->ticket,
+				.workspace = sup->opt->ctx.workspace,
+			};
+			struct cg_error err;
+			cg_audit_denial(sup->opt->audit, &info, d,
+					sup->opt->monitor ? CG_ALLOW : CG_BLOCK, &err);
+		}
+	}
+	n = snprintf(line, sizeof(line), "guard: %s %s %s: %s\n",
+		     sup->opt->monitor ? "would deny" : "denied", syscall_name, detail,
+		     why->message[0] ? why->message : why->category);
+	if (n > (int)sizeof(line))
+		n = sizeof(line);
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;   /* nowhere left to say it; the result holds it */
+}
+
+/* Decide, record a block; true when the call may go ahead (always in
+ * monitor mode). */
+static bool judge(struct cg_supervisor *sup, const struct cg_event *ev, const char *syscall_name,
+		  const char *detail, pid_t pid)
+{
+	struct cg_reason why;
+
+	memset(&why, 0, sizeof(why));
+	if (cg_decide(&sup->opt->ctx, ev, &why) == CG_ALLOW)
+		return true;
+	cg_supervisor_deny(sup, syscall_name, detail, pid, &why);
+	return sup->opt->monitor;
+}
+
+/* ---------- exec ---------- */
+
+static int attach_for_exec(struct cg_supervisor *sup, pid_t tid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long tracer = -1;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	/* EPERM also means "already traced": by us, since an earlier exec. */
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			tracer = strtol(line + 10, NULL, 10);
+	fclose(f);
+	return tracer == sup->self ? 0 : -EPERM;
+}
+
+static void on_exec(struct cg_supervisor *sup, bool is_at)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	char raw[PATH_MAX], path[PATH_MAX];
+	char **argv = NULL;
+	size_t argc = 0, used = 0;
+	int dirfd = is_at ? (int)d->args[0] : AT_FDCWD;
+	uint64_t path_addr = is_at ? d->args[1] : d->args[0];
+	uint64_t argv_addr = is_at ? d->args[2] : d->args[1];
+	struct cg_event ev = { .kind = CG_EV_EXEC };
+	int rc;
+
+	rc = peek_string(pid, path_addr, raw, sizeof(raw));
+	if (rc) {
+		/* Let the kernel report the bad pointer: exec of nothing runs nothing. */
+		respond(sup, rc == -EFAULT ? -EFAULT : -ENAMETOOLONG, 0, false);
+		return;
+	}
+	if (target_path(pid, dirfd, raw, path, sizeof(path))) {
+		respond(sup, -EBADF, 0, false);
+		return;
+	}
+	argv = calloc(MAX_ARGS + 1, sizeof(*argv));
+	if (!argv) {
+		respond(sup, -ENOMEM, 0, false);
+		return;
+	}
+	for (; argv_addr && argc < MAX_ARGS; argc++) {
+		uint64_t p;
+		if (peek(pid, argv_addr + argc * 8, &p, 8) != 8 || !p)
+			break;
+		if (used >= CG_SCRATCH_BYTES ||
+		    peek_string(pid, p, sup->scratch + used, CG_SCRATCH_BYTES - used)) {
+			/* argv we cannot read whole is judged as far as it goes: the
+			 * re-check after the exec sees the real one. */
+			break;
+		}
+		argv[argc] = sup->scratch + used;
+		used += strlen(argv[argc]) + 1;
+	}
+	if (!still_valid(sup))
+		goto out;
+	ev.u.exec.path = path;
+	ev.u.exec.argv = argv;
+	ev.u.exec.argc = argc;
+	if (!judge(sup, &ev, is_at ? "execveat" : "execve", path, pid)) {
+		respond(sup, -EPERM, 0, false);
+		goto out;
+	}
+	/* The target may swap the path before the kernel reads it: follow
+	 * the exec and judge what actually started (cg_notify_ptrace_stop). */
+	if (attach_for_exec(sup, pid)) {
+		struct cg_reason why;
+		cg_reason_set(&why, "exec-check", "", "cannot follow the exec: %s", strerror(EPERM));
+		cg_supervisor_deny(sup, is_at ? "execveat" : "execve", path, pid, &why);
+		respond(sup, -EPERM, 0, false);
+		goto out;
+	}
+	respond(sup, 0, 0, true);
+out:
+	free(argv);
+}
+
+static void recheck_exec(struct cg_supervisor *sup, pid_t pid)
+{
+	char link[64], exe[PATH_MAX];
+	char *argv[1024];
+	size_t argc = 0;
+	ssize_t n = 0, got;
+	int fd;
+	struct cg_event ev = { .kind = CG_EV_EXEC };
+	struct cg_reason why;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if (read_link(link, exe, sizeof(exe)))
+		goto kill_it;
+	snprintf(link, sizeof(link), "/proc/%d/cmdline", pid);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto kill_it;
+	while ((got = read(fd, sup->scratch + n, CG_SCRATCH_BYTES - 1 - n)) > 0)
+		n += got;
+	close(fd);
+	sup->scratch[n] = '\0';
+	for (ssize_t i = 0; i < n && argc < 1023; i += (ssize_t)strlen(sup->scratch + i) + 1)
+		argv[argc++] = sup->scratch + i;
+	argv[argc] = NULL;
+	ev.u.exec.path = exe;
+	ev.u.exec.argv = argv;
+	ev.u.exec.argc = argc;
+	memset(&why, 0, sizeof(why));
+	if (cg_decide(&sup->opt->ctx, &ev, &why) == CG_ALLOW) {
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	snprintf(why.layer, sizeof(why.layer), "exec-check");
+	cg_supervisor_deny(sup, "execve", exe, pid, &why);
+	if (sup->opt->monitor) {
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+kill_it:
+	/* Stopped before its first instruction: the new image never runs. */
+	kill(pid, SIGKILL);
+}
+
+bool cg_notify_ptrace_stop(struct cg_supervisor *sup, pid_t pid, int status)
+{
+	int event = status >> 16, sig = WSTOPSIG(status);
+
+	if (!WIFSTOPPED(status))
+		return false;
+	if (event == PTRACE_EVENT_EXEC) {
+		recheck_exec(sup, pid);
+	} else if (event == PTRACE_EVENT_STOP) {
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			ptrace(PTRACE_LISTEN, pid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, pid, 0, 0);
+	} else if (event) {
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	} else {
+		/* a signal on its way to the tracee: deliver it unchanged */
+		ptrace(PTRACE_CONT, pid, 0, sig);
+	}
+	return true;
+}
+
+/* ---------- network ---------- */
+
+static int copy_socket(pid_t tid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD), copy;
+
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	if (pidfd < 0)
+		return -errno;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	copy = copy < 0 ? -errno : copy;
+	close(pidfd);
+	return copy;
+}
+
+static int read_addr(pid_t pid, uint64_t addr, uint64_t len, struct sockaddr_storage *out,
+		     socklen_t *out_len)
+{
+	if (!addr)
+		return -EFAULT;
+	if (len > sizeof(*out) || len < sizeof(sa_family_t))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (peek(pid, addr, out, len) != (ssize_t)len)
+		return -EFAULT;
+	*out_len = (socklen_t)len;
+	return 0;
+}
+
+static bool is_abstract_unix(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+
+	return ss->ss_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path) &&
+	       un->sun_path[0] == '\0';
+}
+
+/* A pathname Unix address is made absolute (relative to the target's
+ * cwd) in our copy, so that what we judge is what we connect to. */
+static int absolutize_unix(pid_t pid, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	char name[sizeof(un->sun_path) + 1], path[PATH_MAX];
+	size_t n;
+
+	if (ss->ss_family != AF_UNIX || *len <= offsetof(struct sockaddr_un, sun_path) ||
+	    !un->sun_path[0])
+		return 0;
+	n = *len - offsetof(struct sockaddr_un, sun_path);
+	memcpy(name, un->sun_path, n);
+	name[n] = '\0';
+	if (target_path(pid, AT_FDCWD, name, path, sizeof(path)))
+		return -EBADF;
+	if (strlen(path) >= sizeof(un->sun_path))
+		return -ENAMETOOLONG;
+	memset(un->sun_path, 0, sizeof(un->sun_path));
+	memcpy(un->sun_path, path, strlen(path));
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+	return 0;
+}
+
+static void describe_addr(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	char host[64];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(out, size, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(out, size, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+		if (un->sun_path[0])
+			snprintf(out, size, "unix:%.*s", (int)sizeof(un->sun_path), un->sun_path);
+		else
+			snprintf(out, size, "unix:@%.*s", (int)sizeof(un->sun_path) - 1, un->sun_path + 1);
+	} else {
+		snprintf(out, size, "family %d", ss->ss_family);
+	}
+}
+
+static bool judge_addr(struct cg_supervisor *sup, enum cg_event_kind kind, const char *name,
+		       const struct sockaddr_storage *ss, socklen_t len, pid_t pid)
+{
+	struct cg_event ev = { .kind = kind };
+	char detail[160];
+
+	ev.u.net.addr = (const struct sockaddr *)ss;
+	ev.u.net.len = len;
+	describe_addr(ss, detail, sizeof(detail));
+	return judge(sup, &ev, name, detail, pid);
+}
+
+static struct cg_pending_connect *pending_slot(struct cg_supervisor *sup)
+{
+	for (int i = 0; i < CG_MAX_PENDING; i++)
+		if (!sup->pending[i].in_use)
+			return &sup->pending[i];
+	return NULL;
+}
+
+static void on_connect(struct cg_supervisor *sup)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc, sock, flags;
+	struct cg_pending_connect *pc;
+
+	rc = read_addr(pid, d->args[1], d->args[2], &ss, &len);
+	if (!rc)
+		rc = absolutize_unix(pid, &ss, &len);
+	if (rc) {
+		respond(sup, rc, 0, false);
+		return;
+	}
+	if (!still_valid(sup))
+		return;
+	if (!judge_addr(sup, CG_EV_CONNECT, "connect", &ss, len, pid)) {
+		respond(sup, -EPERM, 0, false);
+		return;
+	}
+	if (is_abstract_unix(&ss, len) || sup->opt->monitor) {
+		/* Landlock's scope judges abstract sockets in the caller's own
+		 * connect; done by us it would not apply. */
+		respond(sup, 0, 0, true);
+		return;
+	}
+	sock = copy_socket(pid, (int)d->args[0]);
+	if (sock < 0) {
+		respond(sup, sock == -EBADF ? -EBADF : -EPERM, 0, false);
+		return;
+	}
+	/* The copy shares the caller's file status flags: make the connect
+	 * non-blocking for us, put the flags back, and if the caller wanted
+	 * to block, keep it waiting until the handshake ends. */
+	flags = fcntl(sock, F_GETFL);
+	fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+	rc = connect(sock, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+	fcntl(sock, F_SETFL, flags);
+	if (rc == -EINPROGRESS && !(flags & O_NONBLOCK) && (pc = pending_slot(sup))) {
+		pc->in_use = true;
+		pc->id = sup->req->id;
+		pc->sock_fd = sock;
+		return;
+	}
+	close(sock);
+	respond(sup, rc, 0, false);
+}
+
+void cg_notify_connect_done(struct cg_supervisor *sup, struct cg_pending_connect *pc)
+{
+	struct seccomp_notif_resp *resp = sup->resp;
+	int so_error = 0;
+	socklen_t len = sizeof(so_error);
+
+	if (getsockopt(pc->sock_fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
+		so_error = errno;
+	memset(resp, 0, sizeof(*resp));
+	resp->id = pc->id;
+	resp->error = -so_error;
+	seccomp_notify_respond(sup->listener_fd, resp);
+	close(pc->sock_fd);
+	pc->sock_fd = -1;
+	pc->in_use = false;
+}
+
+static bool lacks_bind_service(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long caps = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			caps = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return !(caps & (1ULL << 10));   /* CAP_NET_BIND_SERVICE */
+}
+
+static unsigned addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+static void on_bind(struct cg_supervisor *sup)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc, sock;
+	unsigned port;
+
+	rc = read_addr(pid, d->args[1], d->args[2], &ss, &len);
+	if (rc) {
+		respond(sup, rc, 0, false);
+		return;
+	}
+	if (!still_valid(sup))
+		return;
+	if (!judge_addr(sup, CG_EV_BIND, "bind", &ss, len, pid)) {
+		respond(sup, -EPERM, 0, false);
+		return;
+	}
+	/* A Unix socket's file is created by the caller's own bind so that
+	 * Landlock judges the path; a swapped address can only become another
+	 * Unix address, which Landlock judges the same way. */
+	if (ss.ss_family == AF_UNIX || sup->opt->monitor) {
+		respond(sup, 0, 0, true);
+		return;
+	}
+	port = addr_port(&ss);
+	if (port && port < 1024 && lacks_bind_service(pid)) {
+		respond(sup, -EACCES, 0, false);
+		return;
+	}
+	sock = copy_socket(pid, (int)d->args[0]);
+	if (sock < 0) {
+		respond(sup, sock, 0, false);
+		return;
+	}
+	rc = bind(sock, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+	close(sock);
+	respond(sup, rc, 0, false);
+}
+
+static void on_listen(struct cg_supervisor *sup)
+{
+	pid_t pid = sup->req->pid;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int sock = copy_socket(pid, (int)sup->req->data.args[0]);
+
+	if (sock < 0) {
+		respond(sup, sock, 0, false);
+		return;
+	}
+	/* The bound address is kernel state, not the caller's memory: what
+	 * we judge here is what listen() will use. */
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(sock, (struct sockaddr *)&ss, &len) < 0) {
+		close(sock);
+		respond(sup, -errno, 0, false);
+		return;
+	}
+	close(sock);
+	if (!judge_addr(sup, CG_EV_LISTEN, "listen", &ss, len, pid)) {
+		respond(sup, -EPERM, 0, false);
+		return;
+	}
+	respond(sup, 0, 0, true);
+}
+
+/* Send one message ourselves: `name` (ours, already judged, may be NULL)
+ * and the data gathered from the caller's iovecs. */
+static ssize_t send_copy(struct cg_supervisor *sup, int sock, pid_t pid, uint64_t iov_addr,
+			 size_t iovlen, const struct sockaddr_storage *name, socklen_t name_len,
+			 int flags)
+{
+	struct iovec iov[64];
+	size_t used = 0;
+	struct msghdr mh = { 0 };
+	struct iovec data;
+
+	if (iovlen > 64)
+		return -EMSGSIZE;
+	if (iovlen && peek(pid, iov_addr, iov, iovlen * sizeof(*iov)) != (ssize_t)(iovlen * sizeof(*iov)))
+		return -EFAULT;
+	for (size_t i = 0; i < iovlen; i++) {
+		size_t len = iov[i].iov_len;
+		if (len > CG_SCRATCH_BYTES - used)
+			return -EMSGSIZE;
+		if (len && peek(pid, (uint64_t)(uintptr_t)iov[i].iov_base, sup->scratch + used, len) !=
+				   (ssize_t)len)
+			return -EFAULT;
+		used += len;
+	}
+	data.iov_base = sup->scratch;
+	data.iov_len = used;
+	mh.msg_name = (void *)name;
+	mh.msg_namelen = name ? name_len : 0;
+	mh.msg_iov = &data;
+	mh.msg_iovlen = 1;
+	return sendmsg(sock, &mh, flags | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : (ssize_t)used;
+}
+
+static int sock_type(int sock)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len);
+	return type;
+}
+
+/* One message of sendto/sendmsg/sendmmsg.  Returns true when it was
+ * answered as a whole by CONTINUE (stream sockets without fast open,
+ * where an address is ignored or refused by the kernel); otherwise
+ * *result is what sending it ourselves gave. */
+static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct msghdr *m,
+		    int flags, const char *name, ssize_t *result)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	bool has_name = m->msg_name && m->msg_namelen;
+	int rc;
+
+	if (has_name) {
+		rc = read_addr(pid, (uint64_t)(uintptr_t)m->msg_name, m->msg_namelen, &ss, &len);
+		if (!rc)
+			rc = absolutize_unix(pid, &ss, &len);
+		if (rc) {
+			*result = rc;
+			return 0;
+		}
+		if (!judge_addr(sup, CG_EV_CONNECT, name, &ss, len, pid)) {
+			*result = -EPERM;
+			return 0;
+		}
+	}
+	if (m->msg_controllen || (has_name && is_abstract_unix(&ss, len)) || sup->opt->monitor) {
+		/* Ancillary data may carry the caller's fds or credentials,
+		 * which we cannot send on its behalf: continued (see README). */
+		return 1;
+	}
+	*result = send_copy(sup, sock, pid, (uint64_t)(uintptr_t)m->msg_iov, m->msg_iovlen,
+			    has_name ? &ss : NULL, len, flags);
+	return 0;
+}
+
+static void on_send(struct cg_supervisor *sup, int nr)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	int sock, type, flags;
+	ssize_t result = 0;
+	const char *name = nr == SCMP_SYS(sendto) ? "sendto" : nr == SCMP_SYS(sendmsg) ? "sendmsg"
+											   : "sendmmsg";
+
+	sock = copy_socket(pid, (int)d->args[0]);
+	if (sock < 0) {
+		respond(sup, sock, 0, false);
+		return;
+	}
+	type = sock_type(sock);
+	flags = nr == SCMP_SYS(sendto) ? (int)d->args[3] : (int)d->args[2];
+	if (nr == SCMP_SYS(sendmmsg))
+		flags = (int)d->args[3];
+	/* A connected stream socket sends to its peer whatever address is
+	 * passed; only TCP fast open connects from here. */
+	if ((type == SOCK_STREAM || type == SOCK_SEQPACKET) && !(flags & MSG_FASTOPEN)) {
+		close(sock);
+		respond(sup, 0, 0, true);
+		return;
+	}
+	if (nr == SCMP_SYS(sendto)) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		size_t data_len = (size_t)d->args[2];
+		int rc = read_addr(pid, d->args[4], d->args[5], &ss, &len);
+		if (!rc)
+			rc = absolutize_unix(pid, &ss, &len);
+		if (rc) {
+			result = rc;
+		} else if (!judge_addr(sup, CG_EV_CONNECT, name, &ss, len, pid)) {
+			result = -EPERM;
+		} else if (is_abstract_unix(&ss, len) || sup->opt->monitor) {
+			close(sock);
+			respond(sup, 0, 0, true);
+			return;
+		} else if (data_len > CG_SCRATCH_BYTES) {
+			result = -EMSGSIZE;
+		} else if (data_len && peek(pid, d->args[1], sup->scratch, data_len) != (ssize_t)data_len) {
+			result = -EFAULT;
+		} else {
+			result = sendto(sock, sup->scratch, data_len, flags | MSG_DONTWAIT | MSG_NOSIGNAL,
+					(struct sockaddr *)&ss, len) < 0 ? -errno : (ssize_t)data_len;
+		}
+	} else if (nr == SCMP_SYS(sendmsg)) {
+		struct msghdr m;
+		if (peek(pid, d->args[1], &m, sizeof(m)) != sizeof(m)) {
+			result = -EFAULT;
+		} else if (send_one(sup, sock, pid, &m, flags, name, &result)) {
+			close(sock);
+			respond(sup, 0, 0, true);
+			return;
+		}
+	} else {
+		struct mmsghdr mm;
+		unsigned vlen = (unsigned)d->args[2], sent = 0;
+		if (vlen > 1024)
+			vlen = 1024;
+		for (; sent < vlen; sent++) {
+			uint64_t at = d->args[1] + sent * sizeof(mm);
+			unsigned len;
+			if (peek(pid, at, &mm, sizeof(mm)) != sizeof(mm)) {
+				result = -EFAULT;
+				break;
+			}
+			if (send_one(sup, sock, pid, &mm.msg_hdr, flags, name, &result)) {
+				/* a message we cannot send for the caller: only when it is
+				 * the first can the whole call be continued */
+				if (sent == 0) {
+					close(sock);
+					respond(sup, 0, 0, true);
+					return;
+				}
+				break;
+			}
+			if (result < 0)
+				break;
+			len = (unsigned)result;
+			struct iovec local = { &len, sizeof(len) };
+			struct iovec remote = { (void *)(uintptr_t)(at + offsetof(struct mmsghdr, msg_len)),
+						sizeof(len) };
+			process_vm_writev(pid, &local, 1, &remote, 1, 0);
+		}
+		if (sent > 0)
+			result = sent;
+	}
+	close(sock);
+	respond(sup, result < 0 ? (int)result : 0, result < 0 ? 0 : result, false);
+}
+
+/* ---------- files (no Landlock, or monitor mode) ---------- */
+
+struct file_call {
+	int nr;
+	const char *name;
+	int dirfd_arg;     /* -1: AT_FDCWD */
+	int path_arg;
+	int flags_arg;     /* open flags, -1: none */
+	unsigned access;   /* when flags_arg < 0 */
+	int path2_dirfd_arg, path2_arg;   /* rename/link targets, -1: none */
+};
+
+static unsigned open_access(uint64_t flags)
+{
+	unsigned access = CG_ACCESS_READ;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || flags & (O_CREAT | O_TRUNC))
+		access = (flags & O_ACCMODE) == O_WRONLY ? CG_ACCESS_WRITE
+							   : CG_ACCESS_READ | CG_ACCESS_WRITE;
+	return access;
+}
+
+static bool judge_path(struct cg_supervisor *sup, const char *name, pid_t pid, int dirfd,
+		       uint64_t addr, unsigned access, int *error)
+{
+	char raw[PATH_MAX], path[PATH_MAX];
+	struct cg_event ev = { .kind = CG_EV_OPEN };
+	int rc = peek_string(pid, addr, raw, sizeof(raw));
+
+	if (!rc)
+		rc = target_path(pid, dirfd, raw, path, sizeof(path));
+	if (rc) {
+		*error = rc;
+		return false;
+	}
+	ev.u.open.path = path;
+	ev.u.open.access = access;
+	ev.u.open.pid = pid;
+	*error = -EACCES;
+	return judge(sup, &ev, name, path, pid);
+}
+
+static void on_file(struct cg_supervisor *sup, const struct file_call *fc)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	unsigned access = fc->access;
+	int error = 0;
+
+	if (fc->flags_arg >= 0) {
+		uint64_t flags = d->args[fc->flags_arg];
+		if (fc->nr == SCMP_SYS(openat2)) {
+			uint64_t how_flags = 0;
+			if (peek(pid, d->args[2], &how_flags, 8) != 8) {
+				respond(sup, -EFAULT, 0, false);
+				return;
+			}
+			flags = how_flags;
+		}
+		access = open_access(flags);
+	}
+	if (!judge_path(sup, fc->name, pid, fc->dirfd_arg < 0 ? AT_FDCWD : (int)d->args[fc->dirfd_arg],
+			d->args[fc->path_arg], access, &error) ||
+	    (fc->path2_arg >= 0 &&
+	     !judge_path(sup, fc->name, pid,
+			 fc->path2_dirfd_arg < 0 ? AT_FDCWD : (int)d->args[fc->path2_dirfd_arg],
+			 d->args[fc->path2_arg], CG_ACCESS_WRITE, &error))) {
+		respond(sup, error, 0, false);
+		return;
+	}
+	if (!still_valid(sup))
+		return;
+	respond(sup, 0, 0, true);
+}
+
+static const struct file_call *find_file_call(int nr)
+{
+	static const struct file_call calls[] = {
+		{ SCMP_SYS(open), "open", -1, 0, 1, 0, -1, -1 },
+		{ SCMP_SYS(openat), "openat", 0, 1, 2, 0, -1, -1 },
+		{ SCMP_SYS(openat2), "openat2", 0, 1, 2, 0, -1, -1 },
+		{ SCMP_SYS(creat), "creat", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(rename), "rename", -1, 0, -1, CG_ACCESS_WRITE, -1, 1 },
+		{ SCMP_SYS(renameat), "renameat", 0, 1, -1, CG_ACCESS_WRITE, 2, 3 },
+		{ SCMP_SYS(renameat2), "renameat2", 0, 1, -1, CG_ACCESS_WRITE, 2, 3 },
+		{ SCMP_SYS(link), "link", -1, 0, -1, CG_ACCESS_READ, -1, 1 },
+		{ SCMP_SYS(linkat), "linkat", 0, 1, -1, CG_ACCESS_READ, 2, 3 },
+		{ SCMP_SYS(symlink), "symlink", -1, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(symlinkat), "symlinkat", 1, 2, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(unlink), "unlink", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(unlinkat), "unlinkat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(mkdir), "mkdir", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(mkdirat), "mkdirat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(rmdir), "rmdir", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(truncate), "truncate", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(chmod), "chmod", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(fchmodat), "fchmodat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(chown), "chown", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(lchown), "lchown", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(fchownat), "fchownat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(mknod), "mknod", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
+		{ SCMP_SYS(mknodat), "mknodat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (calls[i].nr == nr)
+			return &calls[i];
+	return NULL;
+}
+
+void cg_notify_handle(struct cg_supervisor *sup)
+{
+	const struct file_call *fc;
+	int nr;
+
+	memset(sup->req, 0, sizeof(*sup->req));
+	if (seccomp_notify_receive(sup->listener_fd, sup->req)) {
+		/* ENOENT: the caller went away before we looked. */
+		return;
+	}
+	nr = sup->req->data.nr;
+	if (nr == SCMP_SYS(execve))
+		on_exec(sup, false);
+	else if (nr == SCMP_SYS(execveat))
+		on_exec(sup, true);
+	else if (nr == SCMP_SYS(connect))
+		on_connect(sup);
+	else if (nr == SCMP_SYS(bind))
+		on_bind(sup);
+	else if (nr == SCMP_SYS(listen))
+		on_listen(sup);
+	else if (nr == SCMP_SYS(sendto) || nr == SCMP_SYS(sendmsg) || nr == SCMP_SYS(sendmmsg))
+		on_send(sup, nr);
+	else if ((fc = find_file_call(nr)))
+		on_file(sup, fc);
+	else
+		respond(sup, -ENOSYS, 0, false);   /* a call we never asked for: fail closed */
+}

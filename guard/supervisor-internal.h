@@ -1,0 +1,149 @@
+/* supervisor-internal.h - what the files of the supervisor share:
+ * supervisor.c (fork, child set-up, the poll loop), filter.c (the seccomp
+ * program), notify.c (answering notifications, the exec re-check),
+ * landlock.c, cgroup.c and output.c. */
+#ifndef CG_SUPERVISOR_INTERNAL_H
+#define CG_SUPERVISOR_INTERNAL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "guard/guard.h"
+
+/* ---------- filter.c ---------- */
+
+/* A seccomp program generated in the parent, loaded in the child with the
+ * raw seccomp(2) call: libseccomp's seccomp_load() allocates, which a
+ * forked child of a possibly threaded caller must not do. */
+struct cg_filter {
+	struct sock_fprog prog;   /* prog.filter owned */
+	bool traps_files;         /* the file calls go to the supervisor */
+};
+
+int cg_filter_build(struct cg_filter *f, bool trap_files, struct cg_error *err);
+void cg_filter_free(struct cg_filter *f);
+/* In the child: install, return the listener fd or -errno.  AS-safe. */
+int cg_filter_install(const struct cg_filter *f);
+
+/* ---------- landlock.c ---------- */
+
+struct cg_landlock {
+	int abi;           /* 0: no Landlock */
+	int ruleset_fd;    /* -1: none prepared */
+	unsigned n_rules;
+};
+
+/* The kernel's Landlock ABI version, 0 when absent or disabled. */
+int cg_landlock_abi(void);
+/* Build the ruleset in the parent (reads and writes per the policy, the
+ * secrets carved out of readable directories).  ll->abi == 0 and 0
+ * returned when the kernel has no Landlock. */
+int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
+			const char *workspace, struct cg_error *err);
+/* In the child, after no_new_privs.  AS-safe.  0 or -errno. */
+int cg_landlock_apply(const struct cg_landlock *ll);
+void cg_landlock_free(struct cg_landlock *ll);
+
+/* ---------- cgroup.c ---------- */
+
+enum { CG_V1_PIDS, CG_V1_MEMORY, CG_V1_CPU, CG_V1_FREEZER, CG_V1_COUNT };
+
+struct cg_cgroup {
+	char v2_dir[256];                   /* "" when no v2 group */
+	bool v2_limits;                     /* pids/memory/cpu set in v2 */
+	char v1_dir[CG_V1_COUNT][256];      /* "" per controller not used */
+	int procs_fd[CG_V1_COUNT + 1];      /* cgroup.procs, for the child; -1 unused */
+};
+
+/* Create the run's groups and set the limits; whatever cannot be created
+ * is left out (see cg_cgroup_describe).  Never fails the run by itself. */
+void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_settings *s);
+/* In the child: join every group.  AS-safe.  0 or -errno. */
+int cg_cgroup_join(const struct cg_cgroup *cg);
+/* Close the child's fds in the parent once the child has joined. */
+void cg_cgroup_close_fds(struct cg_cgroup *cg);
+bool cg_cgroup_tracks(const struct cg_cgroup *cg);
+bool cg_cgroup_limits_processes(const struct cg_cgroup *cg);
+/* Signal every process in the run's group; SIGKILL uses cgroup.kill or the
+ * freezer so that nothing forks away.  Returns how many were signalled
+ * (cgroup.kill: 1 when any), -errno when the group cannot be read. */
+int cg_cgroup_signal(const struct cg_cgroup *cg, int sig);
+bool cg_cgroup_empty(const struct cg_cgroup *cg);
+void cg_cgroup_destroy(struct cg_cgroup *cg);
+/* "cgroup-v2(kill),cgroup-v1(pids,memory,cpu,freezer)" */
+void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size);
+
+/* ---------- output.c ---------- */
+
+enum { CG_OUT_STDOUT = 0, CG_OUT_STDERR = 1 };
+
+struct cg_output {
+	int pipe_rd[2];          /* the supervisor's ends; -1 once at EOF */
+	int pipe_wr[2];          /* the child's ends (closed in the parent after fork) */
+	int pass_fd[2];          /* where the streams go: our stdout, stderr */
+	int log_fd[2];           /* LOG_DIR/RUN_ID/std{out,err}.log, -1: none */
+	int null_fd;             /* /dev/null, the sink for splice past the cap */
+	uint64_t limit_bytes;
+	uint64_t kept_bytes;     /* passed through, both streams */
+	uint64_t produced[2];
+	uint64_t dropped_bytes;
+	bool capture;
+	char *buf[2];
+	size_t len[2], cap[2];
+};
+
+int cg_output_open(struct cg_output *out, const struct cg_run_options *opt, struct cg_error *err);
+/* Read what is there on stream `i`; at EOF close it.  0 or -errno. */
+int cg_output_drain(struct cg_output *out, int i);
+bool cg_output_open_streams(const struct cg_output *out);
+/* Move the counters and captures into the result; close everything. */
+void cg_output_finish(struct cg_output *out, struct cg_run_result *res);
+
+/* ---------- notify.c ---------- */
+
+struct cg_supervisor;
+
+/* One pending notification: a connect the supervisor performs itself on
+ * a copy of the caller's socket, waiting for the handshake. */
+struct cg_pending_connect {
+	uint64_t id;
+	int sock_fd;      /* our copy (pidfd_getfd) */
+	bool in_use;
+};
+
+enum { CG_MAX_PENDING = 16 };
+
+struct cg_supervisor {
+	const struct cg_run_options *opt;
+	struct cg_run_result *res;
+	const struct cg_settings *settings;
+	pid_t child;
+	pid_t self;
+	int listener_fd;                 /* -1 after the last filtered process is gone */
+	bool traps_files;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	size_t denials_cap;
+	struct cg_pending_connect pending[CG_MAX_PENDING];
+	char *scratch;                   /* argv reading, CG_SCRATCH_BYTES */
+};
+
+enum { CG_SCRATCH_BYTES = 256 * 1024 };
+
+int cg_notify_init(struct cg_supervisor *sup, struct cg_error *err);
+void cg_notify_free(struct cg_supervisor *sup);
+/* The listener is readable: receive one notification and answer it. */
+void cg_notify_handle(struct cg_supervisor *sup);
+/* A pending connect's socket is writable (or failed): answer it. */
+void cg_notify_connect_done(struct cg_supervisor *sup, struct cg_pending_connect *pc);
+/* A traced process stopped (waitpid status): the exec re-check, or pass
+ * the signal on.  Returns true when it was a ptrace stop. */
+bool cg_notify_ptrace_stop(struct cg_supervisor *sup, pid_t pid, int status);
+/* Record a denial: result, one stderr line, audit record. */
+void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall, const char *detail,
+			pid_t pid, const struct cg_reason *why);
+
+#endif

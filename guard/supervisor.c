@@ -1,0 +1,728 @@
+/* supervisor.c - cg_run(): start the command inside every layer and
+ * watch it in one poll loop until nothing it started is left.
+ *
+ * Everything the child needs is prepared before fork (environment,
+ * resolved program path, BPF, Landlock ruleset, cgroup fds): between fork
+ * and exec the child makes only async-signal-safe calls, so cg_run() is
+ * safe to call from a threaded program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <grp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guard/supervisor-internal.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+/* What the child tells the parent over the status pipe. */
+enum child_stage {
+	STAGE_READY = 0,    /* value: the listener fd number in the child */
+	STAGE_SETUP,        /* a layer failed; value: errno */
+	STAGE_EXEC,         /* execve failed; value: errno */
+};
+
+struct child_msg {
+	int stage;
+	int step;           /* which set-up step, for the message */
+	int value;
+};
+
+static const char *const step_names[] = {
+	"parent death signal", "process group", "cgroup", "output", "rlimits",
+	"capability bounding set", "user", "capabilities", "no_new_privs", "landlock",
+	"seccomp",
+};
+
+enum child_step {
+	STEP_PDEATHSIG, STEP_PGROUP, STEP_CGROUP, STEP_OUTPUT, STEP_RLIMITS, STEP_BOUNDING,
+	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP,
+};
+
+/* Everything the child uses, built before fork. */
+struct child_plan {
+	const char *path;           /* the program, PATH resolved */
+	char *const *argv;
+	char **envp;
+	struct rlimit limits[4];
+	int limit_res[4];
+	size_t n_limits;
+	bool drop_caps;
+	uint64_t keep_caps;         /* bit per capability */
+	int cap_last;
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
+	int stdout_fd, stderr_fd;
+	int status_fd;              /* write end of the status pipe */
+	pid_t parent;
+	sigset_t old_mask;
+	const struct cg_filter *filter;
+	const struct cg_landlock *landlock;
+	const struct cg_cgroup *cgroup;
+};
+
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+/* ---------- the child ---------- */
+
+static void child_fail(const struct child_plan *plan, int stage, int step, int error)
+{
+	struct child_msg msg = { stage, step, error };
+
+	if (write(plan->status_fd, &msg, sizeof(msg)) < 0)
+		_exit(125);
+	_exit(stage == STAGE_EXEC ? (error == ENOENT ? 127 : 126) : 125);
+}
+
+static void child_drop_caps(const struct child_plan *plan)
+{
+	for (int cap = 0; cap <= plan->cap_last; cap++)
+		if (!(plan->keep_caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			child_fail(plan, STAGE_SETUP, STEP_BOUNDING, errno);
+}
+
+static void child_set_caps(const struct child_plan *plan)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_CAPS, errno);
+	data[0].permitted &= (uint32_t)plan->keep_caps;
+	data[1].permitted &= (uint32_t)(plan->keep_caps >> 32);
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	data[0].inheritable = data[1].inheritable = 0;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_CAPS, errno);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
+{
+	struct child_msg msg = { STAGE_READY, 0, 0 };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int rc, listener;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PDEATHSIG, errno);
+	if (getppid() != plan->parent)
+		_exit(125);   /* the parent is already gone; PDEATHSIG came too late */
+	if (setpgid(0, 0) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PGROUP, errno);
+	if ((rc = cg_cgroup_join(plan->cgroup)))
+		child_fail(plan, STAGE_SETUP, STEP_CGROUP, -rc);
+	if (dup2(plan->stdout_fd, STDOUT_FILENO) < 0 || dup2(plan->stderr_fd, STDERR_FILENO) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_OUTPUT, errno);
+	/* Whatever the caller left open must not reach the command (its audit
+	 * log, its state database). */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &plan->old_mask, NULL);
+	for (size_t i = 0; i < plan->n_limits; i++)
+		if (setrlimit(plan->limit_res[i], &plan->limits[i]) < 0)
+			child_fail(plan, STAGE_SETUP, STEP_RLIMITS, errno);
+	if (plan->drop_caps)
+		child_drop_caps(plan);
+	if (plan->set_user) {
+		if (setgroups(1, &plan->gid) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0 ||
+		    setresuid(plan->uid, plan->uid, plan->uid) < 0)
+			child_fail(plan, STAGE_SETUP, STEP_USER, errno);
+	}
+	if (plan->drop_caps && !(plan->set_user && plan->uid != 0))
+		child_set_caps(plan);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_NNP, errno);
+	if ((rc = cg_landlock_apply(plan->landlock)))
+		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
+	listener = cg_filter_install(plan->filter);
+	if (listener < 0)
+		child_fail(plan, STAGE_SETUP, STEP_SECCOMP, -listener);
+	/* From here every execve waits for the supervisor, which takes the
+	 * listener from us with pidfd_getfd() after reading this. */
+	msg.value = listener;
+	if (write(plan->status_fd, &msg, sizeof(msg)) != sizeof(msg))
+		_exit(125);
+	execve(plan->path, plan->argv, plan->envp);
+	child_fail(plan, STAGE_EXEC, 0, errno);
+	_exit(127);
+}
+
+/* ---------- preparing ---------- */
+
+static char *find_program(const char *name, char **envp, char *buf, size_t size)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+
+	if (strchr(name, '/'))
+		return (char *)name;
+	for (char **e = envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		if (len && snprintf(buf, size, "%.*s/%s", (int)len, path, name) < (int)size &&
+		    access(buf, X_OK) == 0)
+			return buf;
+		path += len + (path[len] == ':');
+	}
+	return (char *)name;   /* execve reports ENOENT: exit 127 */
+}
+
+static void free_env(char **envp)
+{
+	if (!envp)
+		return;
+	for (char **e = envp; *e; e++)
+		free(*e);
+	free(envp);
+}
+
+static char **build_env(const struct cg_run_options *opt)
+{
+	size_t n = 0, k = 0;
+	char **envp;
+	const char *preload_old = NULL;
+
+	for (char **e = environ; *e; e++)
+		n++;
+	envp = calloc(n + 2, sizeof(*envp));
+	if (!envp)
+		return NULL;
+	for (char **e = environ; *e; e++) {
+		char name[256];
+		size_t len = strcspn(*e, "=");
+		if (len >= sizeof(name) || !strncmp(*e, "GUARD_", 6))
+			continue;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		if (cg_policy_env_denied(opt->ctx.policy, name))
+			continue;
+		if (opt->preload_path && !strcmp(name, "LD_PRELOAD")) {
+			preload_old = *e + len + 1;
+			continue;
+		}
+		if (!(envp[k++] = strdup(*e)))
+			goto fail;
+	}
+	if (opt->preload_path) {
+		size_t len = strlen(opt->preload_path) + (preload_old ? strlen(preload_old) : 0) + 16;
+		if (!(envp[k] = malloc(len)))
+			goto fail;
+		snprintf(envp[k++], len, "LD_PRELOAD=%s%s%s", opt->preload_path,
+			 preload_old && *preload_old ? " " : "", preload_old ? preload_old : "");
+	}
+	return envp;
+fail:
+	free_env(envp);
+	return NULL;
+}
+
+static uint64_t parse_caps(const struct cg_strlist *names)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < names->n; i++)
+		for (size_t c = 0; c < sizeof(cap_names) / sizeof(cap_names[0]); c++)
+			if (!strcasecmp(names->items[i], cap_names[c]))
+				mask |= 1ULL << c;
+	return mask;
+}
+
+static int cap_last(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atoi(buf) : CAP_LAST_CAP;
+}
+
+static void add_limit(struct child_plan *plan, int resource, rlim_t value)
+{
+	plan->limit_res[plan->n_limits] = resource;
+	plan->limits[plan->n_limits].rlim_cur = value;
+	plan->limits[plan->n_limits].rlim_max = value;
+	plan->n_limits++;
+}
+
+/* ---------- the tree ---------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Without a cgroup: every descendant of ours.  As child subreaper we
+ * inherit the orphans of the tree, so a process that double-forked is
+ * still below us. */
+static int signal_descendants(pid_t self, int sig)
+{
+	enum { MAX_PROCS = 8192 };
+	pid_t (*procs)[2] = malloc(sizeof(*procs) * MAX_PROCS);
+	pid_t *tree;
+	size_t n = 0, n_tree = 1;
+	struct dirent *de;
+	DIR *dir;
+	int killed = 0;
+
+	if (!procs)
+		return -ENOMEM;
+	tree = malloc(sizeof(*tree) * (MAX_PROCS + 1));
+	dir = opendir("/proc");
+	if (!tree || !dir) {
+		free(procs);
+		free(tree);
+		if (dir)
+			closedir(dir);
+		return -ENOMEM;
+	}
+	while ((de = readdir(dir)) && n < MAX_PROCS) {
+		char path[64], buf[512], *close_paren;
+		pid_t pid = (pid_t)atoi(de->d_name);
+		int fd;
+		ssize_t len;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		close_paren = strrchr(buf, ')');
+		if (!close_paren)
+			continue;
+		procs[n][0] = pid;
+		procs[n][1] = (pid_t)atoi(close_paren + 4);   /* ") S PPID" */
+		n++;
+	}
+	closedir(dir);
+	tree[0] = self;
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < n; i++) {
+			bool in_tree = false, parent_in_tree = false;
+			for (size_t t = 0; t < n_tree; t++) {
+				in_tree |= tree[t] == procs[i][0];
+				parent_in_tree |= tree[t] == procs[i][1];
+			}
+			if (!in_tree && parent_in_tree) {
+				tree[n_tree++] = procs[i][0];
+				grew = true;
+			}
+		}
+	}
+	for (size_t t = 1; t < n_tree; t++)
+		if (kill(tree[t], sig) == 0)
+			killed++;
+	free(procs);
+	free(tree);
+	return killed;
+}
+
+struct run_state {
+	struct cg_supervisor sup;
+	struct cg_output out;
+	struct cg_cgroup cgroup;
+	pid_t child;
+	bool child_exited;
+	int child_status;
+	bool timed_out;
+	int64_t deadline_ms;      /* next timer: timeout, then the SIGKILL */
+	bool term_sent, kill_sent;
+	int64_t eof_deadline_ms;  /* after the child's exit: how long to wait for EOF */
+	unsigned kill_grace_ms;
+};
+
+static void signal_tree(struct run_state *rs, int sig)
+{
+	if (cg_cgroup_tracks(&rs->cgroup))
+		cg_cgroup_signal(&rs->cgroup, sig);
+	kill(-rs->child, sig);
+	if (!rs->child_exited)
+		kill(rs->child, sig);
+	if (!cg_cgroup_tracks(&rs->cgroup))
+		signal_descendants(rs->sup.self, sig);
+}
+
+static void reap(struct run_state *rs)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+		if (cg_notify_ptrace_stop(&rs->sup, pid, status))
+			continue;
+		if (pid == rs->child && (WIFEXITED(status) || WIFSIGNALED(status))) {
+			rs->child_exited = true;
+			rs->child_status = status;
+		}
+	}
+}
+
+/* Until the child has exited and both pipes are closed; then whatever is
+ * left of the tree is killed (cg_run's end). */
+static void poll_loop(struct run_state *rs, int signal_fd)
+{
+	struct pollfd pfd[4 + CG_MAX_PENDING];
+	struct cg_pending_connect *pending_at[4 + CG_MAX_PENDING];
+
+	for (;;) {
+		int64_t now = now_ms(), wait_ms = -1;
+		nfds_t n = 0;
+		int ready;
+
+		if (rs->child_exited && !cg_output_open_streams(&rs->out))
+			return;
+		if (rs->child_exited && !rs->kill_sent) {
+			/* The command is done: nothing it started outlives it. */
+			signal_tree(rs, SIGKILL);
+			rs->kill_sent = true;
+			rs->eof_deadline_ms = now + rs->kill_grace_ms;
+		}
+		if (rs->child_exited && now >= rs->eof_deadline_ms)
+			return;   /* a pipe held open by something we cannot see */
+		if (!rs->child_exited && now >= rs->deadline_ms) {
+			if (!rs->term_sent) {
+				rs->timed_out = true;
+				rs->term_sent = true;
+				signal_tree(rs, SIGTERM);
+				rs->deadline_ms = now + rs->kill_grace_ms;
+			} else if (!rs->kill_sent) {
+				signal_tree(rs, SIGKILL);
+				rs->kill_sent = true;
+				rs->deadline_ms = INT64_MAX;
+			}
+		}
+		if (!rs->child_exited && rs->deadline_ms != INT64_MAX)
+			wait_ms = rs->deadline_ms - now;
+		if (rs->child_exited)
+			wait_ms = rs->eof_deadline_ms - now;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		if (wait_ms > INT32_MAX)
+			wait_ms = INT32_MAX;
+
+		pfd[n++] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->sup.listener_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[1], .events = POLLIN };
+		for (int i = 0; i < CG_MAX_PENDING; i++)
+			if (rs->sup.pending[i].in_use) {
+				pending_at[n] = &rs->sup.pending[i];
+				pfd[n++] = (struct pollfd){ .fd = rs->sup.pending[i].sock_fd,
+							    .events = POLLOUT };
+			}
+		ready = poll(pfd, n, (int)wait_ms);
+		if (ready < 0 && errno != EINTR)
+			return;
+		if (ready <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			cg_notify_handle(&rs->sup);
+		else if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* every filtered process is gone */
+			close(rs->sup.listener_fd);
+			rs->sup.listener_fd = -1;
+		}
+		for (int i = 0; i < 2; i++)
+			if (pfd[2 + i].revents)
+				cg_output_drain(&rs->out, i);
+		for (nfds_t i = 4; i < n; i++)
+			if (pfd[i].revents)
+				cg_notify_connect_done(&rs->sup, pending_at[i]);
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si[8];
+			if (read(signal_fd, si, sizeof(si)) < 0 && errno != EAGAIN)
+				return;
+			reap(rs);
+		}
+	}
+}
+
+/* Kill and reap whatever is left, then remove the groups. */
+static void end_tree(struct run_state *rs)
+{
+	for (int i = 0; i < 2000; i++) {
+		int left;
+		reap(rs);
+		if (cg_cgroup_tracks(&rs->cgroup)) {
+			if (cg_cgroup_empty(&rs->cgroup))
+				break;
+			cg_cgroup_signal(&rs->cgroup, SIGKILL);
+		} else {
+			kill(-rs->child, SIGKILL);
+			left = signal_descendants(rs->sup.self, SIGKILL);
+			if (left <= 0 && rs->child_exited)
+				break;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	reap(rs);
+	cg_cgroup_destroy(&rs->cgroup);
+}
+
+static void describe_layers(const struct run_state *rs, const struct cg_landlock *ll,
+			    const struct cg_filter *filter, bool drop_caps,
+			    const struct cg_run_options *opt, char *buf, size_t size)
+{
+	char cgroups[160];
+	size_t n;
+
+	cg_cgroup_describe(&rs->cgroup, cgroups, sizeof(cgroups));
+	n = snprintf(buf, size, "seccomp-notify%s", filter->traps_files ? "(files)" : "");
+	if (ll->ruleset_fd >= 0 && n < size)
+		n += snprintf(buf + n, size - n, ",landlock(abi%d)", ll->abi);
+	if (cgroups[0] && n < size)
+		n += snprintf(buf + n, size - n, ",%s", cgroups);
+	else if (n < size)
+		n += snprintf(buf + n, size - n, ",pgroup+subreaper");
+	if (n < size)
+		n += snprintf(buf + n, size - n, ",ptrace-exec-check,no_new_privs%s,rlimits%s",
+			      drop_caps ? ",caps" : "", opt->preload_path ? ",preload" : "");
+}
+
+int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err)
+{
+	const struct cg_settings *s = cg_policy_settings(opt->ctx.policy);
+	struct run_state rs;
+	struct child_plan plan;
+	struct cg_filter filter = { 0 };
+	struct cg_landlock landlock = { .ruleset_fd = -1 };
+	struct child_msg msg;
+	char path_buf[PATH_MAX];
+	int status_pipe[2] = { -1, -1 }, signal_fd = -1, pidfd = -1, was_subreaper = 0;
+	int64_t start_ms = now_ms();
+	sigset_t chld;
+	ssize_t got;
+	int rc = 0;
+	bool mask_set = false, landlock_wanted;
+
+	memset(res, 0, sizeof(*res));
+	memset(&rs, 0, sizeof(rs));
+	memset(&plan, 0, sizeof(plan));
+	rs.sup.opt = opt;
+	rs.sup.res = res;
+	rs.sup.settings = s;
+	rs.sup.self = getpid();
+	rs.sup.listener_fd = -1;
+	rs.kill_grace_ms = s->kill_grace_ms ? s->kill_grace_ms : 2000;
+	rs.deadline_ms = opt->timeout_s ? start_ms + (int64_t)opt->timeout_s * 1000 : INT64_MAX;
+	for (int i = 0; i <= CG_V1_COUNT; i++)
+		rs.cgroup.procs_fd[i] = -1;
+	rs.out.null_fd = -1;
+	for (int i = 0; i < 2; i++)
+		rs.out.pipe_rd[i] = rs.out.pipe_wr[i] = rs.out.log_fd[i] = -1;
+
+	if (!opt->argv || !opt->argv[0]) {
+		cg_error_set(err, NULL, 0, "run", "no command");
+		return -EINVAL;
+	}
+	plan.envp = build_env(opt);
+	if (!plan.envp) {
+		cg_error_set(err, NULL, 0, "run", "out of memory");
+		return -ENOMEM;
+	}
+	plan.path = find_program(opt->argv[0], plan.envp, path_buf, sizeof(path_buf));
+	plan.argv = opt->argv;
+	add_limit(&plan, RLIMIT_CORE, 0);
+	if (s->file_size_bytes)
+		add_limit(&plan, RLIMIT_FSIZE, s->file_size_bytes);
+	if (s->memory_bytes)
+		add_limit(&plan, RLIMIT_DATA, s->memory_bytes);
+	if (s->max_processes && (opt->set_user ? opt->uid : geteuid()) != 0)
+		add_limit(&plan, RLIMIT_NPROC, s->max_processes);
+	plan.drop_caps = geteuid() == 0;
+	plan.keep_caps = parse_caps(&s->keep_caps);
+	plan.cap_last = cap_last();
+	plan.set_user = opt->set_user;
+	plan.uid = opt->uid;
+	plan.gid = opt->gid;
+	plan.parent = rs.sup.self;
+
+	/* Monitor mode records file accesses instead of refusing them, which
+	 * only the notifications can do. */
+	landlock_wanted = !opt->monitor;
+	if (landlock_wanted && (rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, err)))
+		goto out;
+	rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, err);
+	if (rc)
+		goto out;
+	plan.filter = &filter;
+	plan.landlock = &landlock;
+	rs.sup.traps_files = filter.traps_files;
+	if ((rc = cg_output_open(&rs.out, opt, err)))
+		goto out;
+	if ((rc = cg_notify_init(&rs.sup, err)))
+		goto out;
+	if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+		rc = -errno;
+		cg_error_set(err, NULL, 0, "run", "pipe: %s", strerror(errno));
+		goto out;
+	}
+	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
+	plan.cgroup = &rs.cgroup;
+	plan.stdout_fd = rs.out.pipe_wr[0];
+	plan.stderr_fd = rs.out.pipe_wr[1];
+	plan.status_fd = status_pipe[1];
+
+	/* SIGCHLD through a signalfd: the loop learns of exits and of the
+	 * exec stops of the processes it traces. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &plan.old_mask);
+	mask_set = true;
+	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0) {
+		rc = -errno;
+		cg_error_set(err, NULL, 0, "run", "signalfd: %s", strerror(errno));
+		goto out;
+	}
+	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper, 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	rs.child = fork();
+	if (rs.child < 0) {
+		rc = -errno;
+		cg_error_set(err, NULL, 0, "run", "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (rs.child == 0)
+		child_main(&plan);
+	rs.sup.child = rs.child;
+	setpgid(rs.child, rs.child);
+	close(status_pipe[1]);
+	status_pipe[1] = -1;
+	for (int i = 0; i < 2; i++) {
+		close(rs.out.pipe_wr[i]);
+		rs.out.pipe_wr[i] = -1;
+	}
+	cg_cgroup_close_fds(&rs.cgroup);
+
+	do
+		got = read(status_pipe[0], &msg, sizeof(msg));
+	while (got < 0 && errno == EINTR);
+	if (got == sizeof(msg) && msg.stage == STAGE_READY) {
+		pidfd = (int)syscall(SYS_pidfd_open, rs.child, 0);
+		if (pidfd >= 0)
+			rs.sup.listener_fd = (int)syscall(SYS_pidfd_getfd, pidfd, msg.value, 0);
+		if (rs.sup.listener_fd < 0) {
+			rc = -errno;
+			cg_error_set(err, NULL, 0, "seccomp", "taking the listener: %s", strerror(errno));
+		}
+	} else {
+		rc = got == sizeof(msg) ? -msg.value : -EIO;
+		cg_error_set(err, NULL, 0, "run", "setting up the command (%s): %s",
+			     got == sizeof(msg) && msg.step < (int)(sizeof(step_names) / sizeof(*step_names))
+				     ? step_names[msg.step] : "child",
+			     strerror(-rc ? -rc : EIO));
+	}
+	if (rc) {
+		kill(rs.child, SIGKILL);
+		waitpid(rs.child, NULL, __WALL);
+		rs.child_exited = true;
+		end_tree(&rs);
+		goto out;
+	}
+
+	describe_layers(&rs, &landlock, &filter, plan.drop_caps, opt, res->layers,
+			sizeof(res->layers));
+	poll_loop(&rs, signal_fd);
+	end_tree(&rs);
+
+	if (rs.child_exited && WIFSTOPPED(rs.child_status) == 0) {
+		if (WIFEXITED(rs.child_status)) {
+			res->exit_code = WEXITSTATUS(rs.child_status);
+		} else if (WIFSIGNALED(rs.child_status)) {
+			res->signal = WTERMSIG(rs.child_status);
+			res->exit_code = 128 + res->signal;
+		}
+	}
+	if (res->exit_code == 126 || res->exit_code == 127) {
+		if (read(status_pipe[0], &msg, sizeof(msg)) == sizeof(msg) && msg.stage == STAGE_EXEC)
+			res->exec_errno = msg.value;
+	}
+	res->timed_out = rs.timed_out;
+	if (rs.timed_out)
+		res->exit_code = 124;
+out:
+	cg_output_finish(&rs.out, res);
+	if (rc == 0)
+		res->duration_s = (double)(now_ms() - start_ms) / 1000.0;
+	else
+		cg_cgroup_destroy(&rs.cgroup);
+	if (rs.sup.listener_fd >= 0)
+		close(rs.sup.listener_fd);
+	cg_notify_free(&rs.sup);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (signal_fd >= 0)
+		close(signal_fd);
+	for (int i = 0; i < 2; i++)
+		if (status_pipe[i] >= 0)
+			close(status_pipe[i]);
+	if (!was_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	if (mask_set)
+		sigprocmask(SIG_SETMASK, &plan.old_mask, NULL);
+	cg_landlock_free(&landlock);
+	cg_filter_free(&filter);
+	free_env(plan.envp);
+	if (rc)
+		cg_run_result_free(res);
+	return rc;
+}
+
+void cg_run_result_free(struct cg_run_result *res)
+{
+	if (!res)
+		return;
+	free(res->stdout_buf);
+	free(res->stderr_buf);
+	free(res->denials);
+	res->stdout_buf = res->stderr_buf = NULL;
+	res->denials = NULL;
+	res->n_denials = 0;
+	res->stdout_len = res->stderr_len = 0;
+}

@@ -1,0 +1,149 @@
+/* attack: one forbidden action per invocation, reporting what happened
+ * on stdout so that a test can judge by effect.
+ *   execve PATH MARKER | rawexec PATH MARKER | execveat PATH MARKER
+ *   read PATH          -> "read ok" | "read errno N"
+ *   openat2 PATH | proc-root PATH | symlink-read PATH LINK
+ *   create PATH        -> "create ok" | "create errno N"
+ *   io_uring | ptrace | unshare | clone-newuser
+ *   kill PID           -> "kill ok" | "kill errno N"
+ *   setsid-grandchild PIDFILE: the grandchild writes its pid, sleeps
+ *   forkbomb           -> "forks N" (processes alive at once at most)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int report(const char *what, long rc)
+{
+	if (rc < 0)
+		printf("%s errno %d\n", what, errno);
+	else
+		printf("%s ok\n", what);
+	fflush(stdout);
+	return 0;
+}
+
+static int try_read(const char *what, int fd)
+{
+	char buf[64];
+
+	if (fd < 0)
+		return report(what, -1);
+	return report(what, read(fd, buf, sizeof(buf)));
+}
+
+int main(int argc, char **argv)
+{
+	const char *op = argc > 1 ? argv[1] : "";
+	const char *arg = argc > 2 ? argv[2] : "";
+	char *args[] = { (char *)arg, argc > 3 ? argv[3] : NULL, NULL };
+
+	if (!strcmp(op, "execve")) {
+		execve(arg, args, (char *[]){ NULL });
+		return report("execve", -1);
+	}
+	if (!strcmp(op, "rawexec")) {
+		syscall(SYS_execve, arg, args, (char *[]){ NULL });
+		return report("execve", -1);
+	}
+	if (!strcmp(op, "execveat")) {
+		syscall(SYS_execveat, AT_FDCWD, arg, args, (char *[]){ NULL }, 0);
+		return report("execveat", -1);
+	}
+	if (!strcmp(op, "fexecve")) {
+		int fd = open(arg, O_RDONLY | O_CLOEXEC);
+		syscall(SYS_execveat, fd, "", args, (char *[]){ NULL }, AT_EMPTY_PATH);
+		return report("fexecve", -1);
+	}
+	if (!strcmp(op, "read"))
+		return try_read("read", open(arg, O_RDONLY));
+	if (!strcmp(op, "openat2")) {
+		struct open_how how = { .flags = O_RDONLY };
+		return try_read("read", (int)syscall(SYS_openat2, AT_FDCWD, arg, &how, sizeof(how)));
+	}
+	if (!strcmp(op, "proc-root")) {
+		char path[4096];
+		snprintf(path, sizeof(path), "/proc/self/root%s", arg);
+		return try_read("read", open(path, O_RDONLY));
+	}
+	if (!strcmp(op, "symlink-read")) {
+		const char *link = argc > 3 ? argv[3] : "";
+		if (symlink(arg, link) < 0)
+			return report("symlink", -1);
+		return try_read("read", open(link, O_RDONLY));
+	}
+	if (!strcmp(op, "create"))
+		return report("create", open(arg, O_WRONLY | O_CREAT | O_EXCL, 0644));
+	if (!strcmp(op, "io_uring"))
+		return report("io_uring_setup", syscall(SYS_io_uring_setup, 8, calloc(1, 256)));
+	if (!strcmp(op, "ptrace")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		long rc = ptrace(PTRACE_ATTACH, pid, 0, 0);
+		report("ptrace", rc);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	if (!strcmp(op, "unshare"))
+		return report("unshare", unshare(CLONE_NEWUSER | CLONE_NEWNS));
+	if (!strcmp(op, "clone-newuser")) {
+		long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid((pid_t)pid, NULL, 0);
+		return report("clone", pid);
+	}
+	if (!strcmp(op, "kill"))
+		return report("kill", kill((pid_t)atoi(arg), 0));
+	if (!strcmp(op, "setsid-grandchild")) {
+		if (fork() == 0) {
+			setsid();
+			if (fork() == 0) {
+				FILE *f = fopen(arg, "w");
+				fprintf(f, "%d\n", getpid());
+				fclose(f);
+				for (;;)
+					pause();
+			}
+			_exit(0);
+		}
+		wait(NULL);
+		for (int i = 0; i < 200 && access(arg, F_OK); i++)
+			usleep(10000);
+		puts("parent done");
+		return 0;
+	}
+	if (!strcmp(op, "forkbomb")) {
+		int n = 0;
+		for (int i = 0; i < 2000; i++) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				pause();
+				_exit(0);
+			}
+			if (pid < 0)
+				break;
+			n++;
+		}
+		printf("forks %d\n", n);
+		fflush(stdout);
+		kill(0, SIGKILL);
+		return 0;
+	}
+	fprintf(stderr, "attack: unknown operation '%s'\n", op);
+	return 2;
+}

@@ -1,0 +1,534 @@
+/* test-supervisor.c - cg_run() on small programs (tests/prog/), judged by
+ * effect: the marker a blocked program would write is not there, the
+ * file was not read, the grandchild is gone. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "guard/guard.h"
+
+#define PROG(name) BUILDDIR "/tests/prog/" name
+
+static struct cg_policy *policy;
+static char workspace[64];
+
+static void remove_tree(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+static void setup(void)
+{
+	struct cg_error err;
+
+	cr_assert_eq(cg_policy_load(&policy, NULL, &err), 0, "%s", err.message);
+	strcpy(workspace, "/tmp/cg-sup-XXXXXX");
+	cr_assert_not_null(mkdtemp(workspace));
+}
+
+static void teardown(void)
+{
+	cg_policy_free(policy);
+	remove_tree(workspace);
+}
+
+TestSuite(supervisor, .init = setup, .fini = teardown, .timeout = 120);
+
+static void require_landlock(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U);
+	cr_assert_geq(abi, 6, "this test needs Landlock ABI >= 6 (kernel has %ld)", abi);
+}
+
+static int run_opts(struct cg_run_options *opt, struct cg_run_result *res)
+{
+	struct cg_error err = { 0 };
+	int rc = cg_run(opt, res, &err);
+
+	cr_assert_eq(rc, 0, "cg_run: %s", err.message);
+	return rc;
+}
+
+static void options(struct cg_run_options *opt, char *const *argv)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->ctx.policy = policy;
+	opt->ctx.workspace = workspace;
+	opt->argv = argv;
+	opt->run_id = "test-run";
+	opt->timeout_s = 60;
+	opt->output_limit_bytes = 1 << 20;
+	opt->capture = true;
+}
+
+static void run(char *const *argv, struct cg_run_result *res)
+{
+	struct cg_run_options opt;
+
+	options(&opt, argv);
+	run_opts(&opt, res);
+}
+
+static char *path_in_ws(const char *name)
+{
+	static char buf[4][256];
+	static int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, 256, "%s/%s", workspace, name);
+	return p;
+}
+
+/* A copy of the marker program under a name the policy blocks. */
+static const char *blocked_copy(const char *name)
+{
+	char cmd[512];
+	const char *path = path_in_ws(name);
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", PROG("marker"), path);
+	cr_assert_eq(system(cmd), 0);
+	return path;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static bool has_denial(const struct cg_run_result *res, const char *syscall_name)
+{
+	for (size_t i = 0; i < res->n_denials; i++)
+		if (!strcmp(res->denials[i].syscall, syscall_name))
+			return true;
+	return false;
+}
+
+static const char *out(const struct cg_run_result *res)
+{
+	return res->stdout_buf ? res->stdout_buf : "";
+}
+
+/* ---------- exec ---------- */
+
+static void assert_blocked_exec(const char *op, const char *syscall_name)
+{
+	struct cg_run_result res;
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { PROG("attack"), (char *)op, (char *)mount, (char *)marker, NULL };
+
+	run(argv, &res);
+	cr_assert_not(exists(marker), "the blocked program ran via %s", op);
+	cr_assert_not(strstr(out(&res), "marker ran"));
+	cr_assert(has_denial(&res, syscall_name), "no %s denial recorded", syscall_name);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, blocked_program_reached_by_execve_does_not_run)
+{
+	assert_blocked_exec("execve", "execve");
+}
+
+Test(supervisor, blocked_program_reached_by_raw_syscall_does_not_run)
+{
+	assert_blocked_exec("rawexec", "execve");
+}
+
+Test(supervisor, blocked_program_reached_by_execveat_does_not_run)
+{
+	assert_blocked_exec("execveat", "execveat");
+}
+
+Test(supervisor, blocked_program_reached_by_fexecve_does_not_run)
+{
+	assert_blocked_exec("fexecve", "execveat");
+}
+
+Test(supervisor, blocked_program_started_by_a_shell_does_not_run)
+{
+	struct cg_run_result res;
+	const char *sudo = blocked_copy("sudo");
+	const char *marker = path_in_ws("marker");
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+
+	snprintf(script, sizeof(script), "'%s' '%s'; echo after $?", sudo, marker);
+	run(argv, &res);
+	cr_assert_not(exists(marker), "sudo ran from sh -c");
+	cr_assert(strstr(out(&res), "after 126") || strstr(out(&res), "after 2"),
+		  "the shell should see the exec fail: %s", out(&res));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, allowed_program_runs_and_its_status_is_returned)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "echo hello; echo oops >&2; exit 3", NULL };
+
+	run(argv, &res);
+	cr_assert_eq(res.exit_code, 3);
+	cr_assert_str_eq(out(&res), "hello\n");
+	cr_assert_str_eq(res.stderr_buf, "oops\n");
+	cr_assert_eq(res.n_denials, 0);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, death_by_signal_is_reported_as_128_plus_the_signal)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
+
+	run(argv, &res);
+	cr_assert_eq(res.signal, 9);
+	cr_assert_eq(res.exit_code, 137);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, missing_program_exits_127_with_the_reason)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/nonexistent/program", NULL };
+
+	run(argv, &res);
+	cr_assert_eq(res.exit_code, 127);
+	cr_assert_eq(res.exec_errno, ENOENT);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, path_swapped_by_a_thread_during_exec_never_runs_the_blocked_program,
+     .timeout = 600)
+{
+	struct cg_run_result res;
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { PROG("exec-race"), "/bin/true", (char *)mount, (char *)marker, "2000", NULL };
+
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "2000 tries\n");
+	cr_assert_not(exists(marker), "the blocked program ran in the exec race");
+	cg_run_result_free(&res);
+}
+
+/* ---------- files ---------- */
+
+static void assert_unreadable(const char *op, const char *path, const char *extra)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("attack"), (char *)op, (char *)path, (char *)extra, NULL };
+
+	require_landlock();
+	run(argv, &res);
+	cr_assert(strstr(out(&res), "read errno"), "%s %s: %s", op, path, out(&res));
+	cr_assert_not(strstr(out(&res), "read ok"));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, shadow_is_not_readable_through_open)
+{
+	assert_unreadable("read", "/etc/shadow", NULL);
+}
+
+Test(supervisor, shadow_is_not_readable_through_openat2)
+{
+	assert_unreadable("openat2", "/etc/shadow", NULL);
+}
+
+Test(supervisor, shadow_is_not_readable_through_a_symlink)
+{
+	assert_unreadable("symlink-read", "/etc/shadow", path_in_ws("link"));
+}
+
+Test(supervisor, shadow_is_not_readable_through_proc_self_root)
+{
+	assert_unreadable("proc-root", "/etc/shadow", NULL);
+}
+
+Test(supervisor, system_files_beside_a_secret_stay_readable)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("attack"), "read", "/etc/passwd", NULL };
+
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "read ok\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, no_file_is_created_outside_the_allowed_paths)
+{
+	struct cg_run_result res;
+	char outside[64];
+	char *argv[] = { PROG("attack"), "create", outside, NULL };
+
+	require_landlock();
+	snprintf(outside, sizeof(outside), "/var/tmp/cg-sup-%d", getpid());
+	unlink(outside);
+	run(argv, &res);
+	cr_assert_not(exists(outside), "a file appeared outside the allowed paths");
+	unlink(outside);
+	cr_assert(strstr(out(&res), "create errno"), "%s", out(&res));
+	cg_run_result_free(&res);
+	snprintf(outside, sizeof(outside), "/etc/cg-sup-%d", getpid());
+	run(argv, &res);
+	cr_assert_not(exists(outside), "a file appeared in /etc");
+	unlink(outside);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, files_are_created_in_the_workspace)
+{
+	struct cg_run_result res;
+	char *inside = path_in_ws("made");
+	char *argv[] = { PROG("attack"), "create", inside, NULL };
+
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "create ok\n");
+	cr_assert(exists(inside));
+	cg_run_result_free(&res);
+}
+
+/* ---------- refused calls ---------- */
+
+static void assert_refused(const char *op, const char *what)
+{
+	struct cg_run_result res;
+	char expect[64];
+	char *argv[] = { PROG("attack"), (char *)op, NULL };
+
+	run(argv, &res);
+	snprintf(expect, sizeof(expect), "%s errno %d\n", what, EPERM);
+	cr_assert_str_eq(out(&res), expect);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, io_uring_setup_fails)
+{
+	assert_refused("io_uring", "io_uring_setup");
+}
+
+Test(supervisor, ptrace_fails)
+{
+	assert_refused("ptrace", "ptrace");
+}
+
+Test(supervisor, new_namespaces_cannot_be_made)
+{
+	assert_refused("unshare", "unshare");
+	assert_refused("clone-newuser", "clone");
+}
+
+Test(supervisor, signals_do_not_reach_processes_outside_the_run)
+{
+	struct cg_run_result res;
+	char pid[16];
+	char *argv[] = { PROG("attack"), "kill", pid, NULL };
+
+	require_landlock();
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "kill errno 1\n");
+	cg_run_result_free(&res);
+}
+
+/* ---------- output, time, processes ---------- */
+
+Test(supervisor, a_100_mb_flood_is_capped_at_1_mib_and_the_rest_counted)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("flood"), "100", NULL };
+	int saved = dup(STDOUT_FILENO), null_fd = open("/dev/null", O_WRONLY);
+
+	/* the passed-through MiB goes to /dev/null, not the test log */
+	dup2(null_fd, STDOUT_FILENO);
+	run(argv, &res);
+	dup2(saved, STDOUT_FILENO);
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert_eq(res.stdout_bytes, 100u << 20);
+	cr_assert_eq(res.stdout_len + res.stderr_len, 1u << 20);
+	cr_assert_eq(res.dropped_bytes, res.stdout_bytes + res.stderr_bytes - (1u << 20));
+	cr_assert(res.truncated);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, timeout_kills_a_process_that_ignores_sigterm)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *argv[] = { PROG("ignore-term"), NULL };
+
+	cg_policy_settings_mut(policy)->kill_grace_ms = 200;
+	options(&opt, argv);
+	opt.timeout_s = 1;
+	run_opts(&opt, &res);
+	cr_assert(res.timed_out);
+	cr_assert_eq(res.exit_code, 124);
+	cr_assert_str_eq(out(&res), "ready\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, a_setsid_grandchild_does_not_outlive_the_run)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *pidfile = path_in_ws("grandchild.pid");
+	char *argv[] = { PROG("attack"), "setsid-grandchild", pidfile, NULL };
+	FILE *f;
+	int pid = 0;
+
+	options(&opt, argv);
+	run_opts(&opt, &res);
+	cr_assert_str_eq(out(&res), "parent done\n");
+	f = fopen(pidfile, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	cr_assert_gt(pid, 1);
+	cr_assert_eq(kill(pid, 0), -1, "grandchild %d is still alive", pid);
+	cr_assert_eq(errno, ESRCH);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, a_setsid_grandchild_is_killed_at_timeout)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *pidfile = path_in_ws("grandchild.pid");
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	FILE *f;
+	int pid = 0;
+
+	snprintf(script, sizeof(script), "'%s' setsid-grandchild '%s'; exec '%s'", PROG("attack"),
+		 pidfile, PROG("ignore-term"));
+	cg_policy_settings_mut(policy)->kill_grace_ms = 200;
+	options(&opt, argv);
+	opt.timeout_s = 1;
+	run_opts(&opt, &res);
+	cr_assert(res.timed_out);
+	f = fopen(pidfile, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	cr_assert_eq(kill(pid, 0), -1, "grandchild %d survived the timeout", pid);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, a_fork_bomb_is_contained_by_the_process_limit)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("attack"), "forkbomb", NULL };
+	int forks = -1;
+
+	run(argv, &res);
+	cr_assert_eq(sscanf(out(&res), "forks %d", &forks), 1, "%s", out(&res));
+	cr_assert_lt(forks, 100, "the tree grew to %d processes", forks);
+	cr_assert_gt(forks, 0);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, guard_variables_and_denied_secrets_are_not_passed_on)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/usr/bin/env", NULL };
+
+	setenv("GUARD_INTERNAL", "x", 1);
+	setenv("GITHUB_TOKEN", "secret", 1);
+	setenv("CG_KEEP_ME", "kept", 1);
+	run(argv, &res);
+	cr_assert_not(strstr(out(&res), "GUARD_INTERNAL"));
+	cr_assert_not(strstr(out(&res), "GITHUB_TOKEN"));
+	cr_assert(strstr(out(&res), "CG_KEEP_ME=kept"));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, log_dir_receives_both_streams)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "echo to-out; echo to-err >&2", NULL };
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	options(&opt, argv);
+	opt.log_dir = path_in_ws("logs");
+	run_opts(&opt, &res);
+	snprintf(path, sizeof(path), "%s/test-run/stderr.log", opt.log_dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert_str_eq(buf, "to-err\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, layers_name_what_enforced_the_run)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/bin/true", NULL };
+
+	require_landlock();
+	run(argv, &res);
+	cr_assert(strstr(res.layers, "seccomp-notify"), "%s", res.layers);
+	cr_assert(strstr(res.layers, "landlock(abi"), "%s", res.layers);
+	cr_assert(strstr(res.layers, "ptrace-exec-check"), "%s", res.layers);
+	cr_assert(strstr(res.layers, "cgroup"), "cgroups missing: %s", res.layers);
+	cg_run_result_free(&res);
+}
+
+/* ---------- network ---------- */
+
+Test(supervisor, connect_to_a_loopback_port_is_allowed)
+{
+	struct cg_run_result res;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int server = socket(AF_INET, SOCK_STREAM, 0);
+	char port[16];
+	char *argv[] = { PROG("netprobe"), "tcp", "127.0.0.1", port, NULL };
+
+	cr_assert_eq(bind(server, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(server, 4), 0);
+	getsockname(server, (struct sockaddr *)&sin, &len);
+	snprintf(port, sizeof(port), "%u", ntohs(sin.sin_port));
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "connect ok\n");
+	close(server);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, connect_outside_the_allowlist_is_denied_before_any_packet)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("netprobe"), "tcp", "10.255.255.1", "9", NULL };
+
+	run(argv, &res);
+	/* EPERM from the supervisor, not the ETIMEDOUT or ENETUNREACH that
+	 * a connect that was actually attempted would give */
+	cr_assert_str_eq(out(&res), "connect errno 1\n");
+	cr_assert(has_denial(&res, "connect"));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, udp_send_outside_the_allowlist_is_denied)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("netprobe"), "udp", "10.255.255.1", "9", NULL };
+
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "send errno 1\n");
+	cr_assert(has_denial(&res, "sendto"));
+	cg_run_result_free(&res);
+}
