@@ -32,7 +32,7 @@ read_attack()
 		return
 	fi
 	rm -f "$WS/innocent.txt"
-	guard -- "$@"
+	guard_hidden "$@"
 	if leaked "$text"; then
 		fail "$name" "$layer" "the content of $file was printed (exit $GUARD_RC)"
 	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
@@ -63,7 +63,7 @@ for mode in open openat2 symlink hardlink procroot procparent dotdot; do
 	read_attack "read $SECRET: $mode (static)" "$layer" "$SECRET" "$TOKEN" \
 		"$T/atk-read-static" $mode "$SECRET" "$WS"
 done
-read_attack "read /etc/shadow: cat (a plain program)" "static check (path), then Landlock" /etc/shadow "$SHADOW_LINE" \
+read_attack "read /etc/shadow: cat (a plain program)" "Landlock read set, seccomp open check" /etc/shadow "$SHADOW_LINE" \
 	cat /etc/shadow
 read_attack "read /etc/shadow: sh -c 'cat < /etc/shadow'" "static check (redirection), then Landlock" \
 	/etc/shadow "$SHADOW_LINE" sh -c 'cat < /etc/shadow'
@@ -88,7 +88,7 @@ unguarded "$T/atk-read-static" io-uring - -
 if ! grep -q IO-URING-READY "$WS/.out"; then
 	fail "io_uring_setup" "seccomp (refused outright)" "baseline: io_uring_setup fails even without the guard"
 else
-	guard -- "$T/atk-read-static" io-uring - -
+	guard_hidden "$T/atk-read-static" io-uring - -
 	if grep -q IO-URING-READY "$WS/.out"; then
 		fail "io_uring_setup" "seccomp (refused outright)" "a ring was created"
 	elif ! grep -q 'io_uring_setup: failed' "$WS/.out"; then
@@ -113,10 +113,10 @@ write_attack()
 	local name=$1 layer=$2 target=$3 before=""
 	shift 3
 	[ -e "$target" ] && before=$(cat "$target")
-	guard -- "$@"
+	guard_hidden "$@"
 	local after=""
 	[ -e "$target" ] && after=$(cat "$target" 2>/dev/null)
-	if [ "$GUARD_RC" -ne 126 ] && ! grep -q '^[a-z0-9]*: \(ok\|failed\)' "$WS/.out"; then
+	if [ "$GUARD_RC" -ne 126 ] && [ "${1##*/}" != "${1##*/atk-write}" ] && ! grep -q '^[a-z0-9]*: \(ok\|failed\)' "$WS/.out"; then
 		fail "$name" "$layer" "the attack did not run (exit $GUARD_RC; $(last_output))"
 	elif [ -z "$before" ] && [ -e "$target" ]; then
 		fail "$name" "$layer" "$target was created (exit $GUARD_RC)"

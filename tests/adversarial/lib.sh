@@ -98,12 +98,38 @@ export PATH=$WS/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 # guard ARGS...: guard-exec with the workspace, from inside it; stdout in
 # $WS/.out, stderr in $WS/.err, status in $GUARD_RC.  A hung guard is cut
 # off after 120 s (and counted as such by the callers).
+# Each call has a ticket of its own, so the rate limit (10 runs of one
+# command per minute) never turns an attack into a vacuous "blocked"; the
+# state lives outside the workspace, private to this script.  A run that
+# was rate limited anyway is reported as not tried (125).
 GUARD_RC=0
+CG_RUNS=0
+export GUARD_STATE_DIR=$OUTSIDE/state
 guard()
 {
-	(cd "$WS" && timeout -k 5 120 "$GUARD_EXEC" --workspace "$WS" "$@") \
+	CG_RUNS=$((CG_RUNS + 1))
+	(cd "$WS" && timeout -k 5 120 "$GUARD_EXEC" --workspace "$WS" --ticket "adv-$$-$CG_RUNS" "$@") \
 		>"$WS/.out" 2>"$WS/.err" </dev/null
 	GUARD_RC=$?
+	if grep -q 'blocked (rate-limit)' "$WS/.err"; then
+		echo "note: run $CG_RUNS was rate limited: counted as not tried" >&2
+		GUARD_RC=125
+	fi
+}
+
+# guard_hidden COMMAND...: the same command under the guard, but through
+# a script file.  The static check refuses an argument such as /etc/shadow
+# before anything runs; an attacker hides it (in a file, a variable, a
+# computed string), and the runtime layers are what must stop the attack,
+# so that is what these tests exercise.
+guard_hidden()
+{
+	{
+		printf 'exec'
+		printf " '%s'" "$@"
+		printf '\n'
+	} >"$WS/.hidden.sh"
+	guard -- sh "$WS/.hidden.sh"
 }
 
 # unguarded COMMAND...: the same without the guard (baselines).

@@ -150,7 +150,7 @@ unix_attack()
 		fail "$name" "$layer" "baseline: the listener heard nothing even without the guard ($(last_output))"
 		return
 	fi
-	guard -- "$T/atk-unix" "$@"
+	guard_hidden "$T/atk-unix" "$@"
 	sleep 0.3
 	if [ "$(contacts "$log")" -gt "$after" ]; then
 		fail "$name" "$layer" "the listener was reached (exit $GUARD_RC; $(last_output))"

@@ -41,7 +41,7 @@ static|`echo mount` @MK@
 static|$(printf '\155ount') @MK@
 static|a=mou; b=nt; $a$b @MK@
 static|echo @B64@ | base64 -d | sh
-static|printf 'mount @MK@' | sh
+runtime|printf 'mount @MK@' | sh
 static|bash -c 'bash <<< "mount @MK@"'
 static|f() { mount @MK@; }; f
 static|true && mount @MK@

@@ -95,9 +95,7 @@ done
 check "json: exit_code is 3" "contract" "$(json "$WS/.out" "j['exit_code']")" \
 	test "$(json "$WS/.out" "j['exit_code']")" = 3
 check "json: stdout and stderr are captured" "contract" "$(head -c 300 "$WS/.out")" \
-	test "$(json "$WS/.out" "j['stdout'] + '|' + j['stderr']")" = "hello
-|oops
-"
+	test "$(json "$WS/.out" "j['stdout'] == 'hello\\n' and j['stderr'] == 'oops\\n'")" = True
 guard --json -- "$T/atk-exec-static" execve "$FORBIDDEN" "$WS/marker"
 check "json: a runtime denial is listed" "seccomp exec check" "$(head -c 300 "$WS/.out")" \
 	test "$(json "$WS/.out" "len(j['denials']) > 0")" = True
