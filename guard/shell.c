@@ -1823,18 +1823,34 @@ static int parse_simple(struct parser *p)
 	return r;
 }
 
-static int parse_command(struct parser *p)
+/* "time [-p]" and "coproc [NAME]" before a compound command only change
+ * how it runs, and are skipped; before a simple command they stay words,
+ * a wrapper the caller unwraps. */
+static void skip_compound_prefix(struct parser *p)
 {
-	/* "time" before a compound command only times it; before a simple
-	 * command it stays a word, the command name the caller unwraps. */
-	if (peek(p) == T_WORD && at_word(p, "time")) {
-		size_t word_at = p->pos;
+	size_t word_at = p->pos;
+
+	if (peek(p) != T_WORD)
+		return;
+	if (at_word(p, "time")) {
 		p->pos += 4;
 		if (peek(p) == T_WORD && at_word(p, "-p"))
 			p->pos += 2;
-		if (!at_compound(p))
-			p->pos = word_at;
+	} else if (at_word(p, "coproc")) {
+		p->pos += 6;
+		if (peek(p) == T_WORD && !at_compound(p))
+			while (is_name_char(cur(p)))
+				p->pos++;
+	} else {
+		return;
 	}
+	if (!at_compound(p))
+		p->pos = word_at;
+}
+
+static int parse_command(struct parser *p)
+{
+	skip_compound_prefix(p);
 	enum tok t = peek(p);
 	if (at_compound(p))
 		return parse_compound(p);

@@ -557,6 +557,17 @@ Test(compound, time_is_a_word_before_a_simple_command_and_skipped_before_a_compo
 	cg_script_free(s);
 }
 
+Test(compound, coproc_is_skipped_before_a_compound_command_and_a_word_otherwise)
+{
+	struct cg_script *s = parse("coproc { a; }; coproc NAME (b); coproc c d");
+
+	cr_assert_eq(s->n_cmds, 3);
+	WORDS(s, 0, "a");
+	WORDS(s, 1, "b");
+	WORDS(s, 2, "coproc", "c", "d");
+	cg_script_free(s);
+}
+
 Test(compound, redirections_after_a_compound_command_get_a_carrier_command)
 {
 	struct cg_script *s = parse("while read l; do rm \"$l\"; done < list > /etc/out");
