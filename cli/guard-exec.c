@@ -64,8 +64,9 @@ static const char *find_preload(char *buf, size_t size)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(buf, size, "%s/../preload/.libs/%s", self, PRELOAD_NAME);
-			if (access(buf, R_OK) == 0)
+			int n_out = snprintf(buf, size, "%.*s/../preload/.libs/%s", PATH_MAX - 64, self,
+					     PRELOAD_NAME);
+			if (n_out > 0 && (size_t)n_out < size && access(buf, R_OK) == 0)
 				return buf;
 		}
 	}

@@ -250,7 +250,7 @@ static int with_env(int argc, char **argv, int (*fn)(int, char **, struct cg_cli
 
 static int run_events(int argc, char **argv, struct cg_cli_env *env)
 {
-	return cg_cmd_events(argc, argv, env->state_dir);
+	return cg_cmd_events_in(argc, argv, env->audit_file);
 }
 
 static int run_profile(int argc, char **argv, struct cg_cli_env *env)

@@ -513,19 +513,23 @@ static enum cg_verdict check_script_profile(struct checker *c, const struct cg_s
 {
 	for (size_t i = 0; i < s->n_cmds; i++) {
 		const struct cg_simple_cmd *sc = &s->cmds[i];
-		struct cg_cword *w;
 		char **argv;
-		enum cg_verdict v;
+		char *joined;
 
-		if (sc->n_words == 0)
+		if (sc->n_words == 0 || !c->ctx->profile ||
+		    cg_profile_allows_words(c->ctx->profile, sc->words, sc->n_words))
 			continue;
-		w = cwords_of(sc);
-		argv = w ? texts_of(w, 0, sc->n_words) : NULL;
-		v = argv ? check_profile(c, argv, sc->n_words) : out_of_memory(c);
+		argv = malloc(sc->n_words * sizeof(*argv));
+		if (!argv)
+			return out_of_memory(c);
+		for (size_t k = 0; k < sc->n_words; k++)
+			argv[k] = sc->words[k].text;
+		joined = cg_canonical_join(argv, sc->n_words);
 		free(argv);
-		free(w);
-		if (v == CG_BLOCK)
-			return v;
+		block(c, "profile", "not-in-profile", "Command '%s' is not in the repo profile",
+		      joined ? joined : sc->words[0].text);
+		free(joined);
+		return CG_BLOCK;
 	}
 	return CG_ALLOW;
 }
