@@ -270,4 +270,66 @@ struct cg_run_result {
 int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err);
 void cg_run_result_free(struct cg_run_result *res);
 
+/* ---------- kernel feature probes (probe.c) ---------- */
+
+/* What this machine offers the runtime layers, found by trying rather than
+ * by reading version numbers: a feature that a container's seccomp profile,
+ * an LSM or a nested guard takes away counts as missing.  The tests that
+ * must try for real (a seccomp listener, PTRACE_SEIZE, unshare) run in
+ * short-lived forked children, so the caller is left as it was. */
+
+enum {
+	CG_CONTROLLER_PIDS = 1u << 0,
+	CG_CONTROLLER_MEMORY = 1u << 1,
+	CG_CONTROLLER_CPU = 1u << 2,
+	CG_CONTROLLER_FREEZER = 1u << 3,
+};
+
+struct cg_probe {
+	bool is_root;                       /* effective uid 0 */
+	bool has_cap_sys_admin;             /* in the effective set */
+	bool in_container;
+	char container_evidence[128];       /* what gave it away, "" when not in one */
+	bool has_seccomp_notify;            /* a filter with a listener can be installed */
+	int seccomp_errno;                  /* why not; 0 when it can */
+	int landlock_abi;                   /* 0: no Landlock */
+	int landlock_errno;                 /* ENOSYS: not built in; EOPNOTSUPP: disabled at boot */
+	int ptrace_scope;                   /* kernel.yama.ptrace_scope; -1: no Yama */
+	bool can_ptrace_child;              /* PTRACE_SEIZE of our own child works */
+	int ptrace_errno;
+	unsigned cgroup_v1;                 /* CG_CONTROLLER_* mounted as cgroup v1 */
+	unsigned cgroup_v1_writable;        /* ... where a group can be created in ours */
+	bool has_cgroup_v2;                 /* a cgroup2 hierarchy is mounted */
+	bool cgroup_v2_writable;            /* a group can be created in ours */
+	bool has_cgroup_kill;               /* cgroup.kill (Linux 5.14+) in a new group */
+	unsigned cgroup_v2_controllers;     /* CG_CONTROLLER_* available in our v2 group */
+	char cgroup_v2_dir[4096];           /* our group, "" when none */
+	bool can_unshare_pid;               /* unshare(CLONE_NEWPID) works */
+	int unshare_pid_errno;
+	bool can_unshare_user;              /* unshare(CLONE_NEWUSER) works */
+	int unshare_user_errno;
+};
+
+/* Probe everything.  Never fails: each field says what was found.  Costs
+ * a few milliseconds (three forks, one mkdir/rmdir per cgroup hierarchy). */
+void cg_probe_all(struct cg_probe *out);
+
+/* The Landlock ABI version, 0 when absent (*error: the errno, may be NULL). */
+int cg_probe_landlock_abi(int *error);
+/* true when a seccomp filter with a user-notification listener can be
+ * installed by a child of the caller; *error the errno when not. */
+bool cg_probe_seccomp_notify(int *error);
+/* Container heuristics (/.dockerenv, /run/.containerenv,
+ * /run/systemd/container, /proc/1/cgroup, /proc/1/sched) read below
+ * `root` ("/" for this machine; a directory in tests).  Fills `evidence`
+ * with the first hint found. */
+bool cg_probe_container(const char *root, char *evidence, size_t size);
+/* "cpu,memory" for a CG_CONTROLLER_* set, "" for none. */
+const char *cg_probe_controllers(unsigned set, char *buf, size_t size);
+/* The layers a guarded run will use on this machine, in order, e.g.
+ * "static,no_new_privs,rlimits,seccomp-notify,ptrace-exec-check,
+ * landlock(abi 7),cgroup-v1(pids,memory,cpu,freezer)".  The LD_PRELOAD
+ * shim is not a kernel feature: callers add it. */
+const char *cg_probe_layers(const struct cg_probe *probe, char *buf, size_t size);
+
 #endif
