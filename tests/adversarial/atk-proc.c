@@ -13,16 +13,31 @@
  *   unshare-net     unshare(CLONE_NEWNET)
  *   daemon PIDFILE  double fork + setsid; the grandchild writes its pid to
  *                   PIDFILE, ignores SIGTERM/SIGHUP and lives for 60 s
+ *   daemon-deep PIDFILE  the same, but the middle process stays alive
+ *                   (ignoring SIGTERM) so that the daemon is a grandchild,
+ *                   not an orphan, when the command exits
+ *   runner PIDFILE  a process that forks and exits in a loop, so that its
+ *                   pid keeps changing; each hop appends its pid to PIDFILE
+ *                   (stops by itself after 20 s)
+ *   clone3-user     clone3() with CLONE_NEWUSER (seccomp cannot read the
+ *                   flags behind the pointer)
+ *   pidfd-kill PID  pidfd_open(PID) + pidfd_send_signal(SIGKILL)
+ *   tgkill PID      tgkill(PID, PID, SIGKILL)
+ *   parent-mem      open /proc/PPID/mem (the supervisor's memory) for writing
+ *   fds             list every open fd above 2 and read what it gives
  * When FORBIDDEN and MARKER follow, the attack then tries to execve
  * FORBIDDEN, to show that the guard still holds after the attempt.
  */
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <dirent.h>
+#include <linux/sched.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atk.h"
@@ -73,6 +88,56 @@ static void daemonize(const char *pidfile)
 	for (int i = 0; i < 60; i++)
 		sleep(1);
 	_exit(0);
+}
+
+/* Fork-and-exit forever: each hop writes its pid, the parent exits. */
+static void runner(const char *pidfile)
+{
+	time_t end = time(NULL) + 20;
+	if (fork() != 0)
+		return;
+	setsid();
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	while (time(NULL) < end) {
+		pid_t pid = fork();
+		if (pid > 0)
+			_exit(0);
+		if (pid < 0)
+			usleep(1000);
+		int fd = open(pidfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dprintf(fd, "%d\n", (int)getpid());
+			close(fd);
+		}
+		usleep(5000);
+	}
+	_exit(0);
+}
+
+static void list_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int self = d ? dirfd(d) : -1;
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd <= 2 || fd == self)
+			continue;
+		char link[64], target[512] = "";
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		if (n > 0)
+			target[n] = '\0';
+		char buf[256];
+		ssize_t got = pread(fd, buf, sizeof buf - 1, 0);
+		if (got < 0)
+			got = read(fd, buf, sizeof buf - 1);
+		buf[got > 0 ? got : 0] = '\0';
+		printf("LEAKED-FD %d -> %s: %s\n", fd, target, buf);
+	}
+	if (d)
+		closedir(d);
 }
 
 int main(int argc, char **argv)
@@ -127,6 +192,70 @@ int main(int argc, char **argv)
 		}
 		if (rc > 0)
 			waitpid((pid_t)rc, NULL, 0);
+	} else if (!strcmp(mode, "clone3-user")) {
+		struct clone_args ca;
+		memset(&ca, 0, sizeof ca);
+		ca.flags = CLONE_NEWUSER;
+		ca.exit_signal = SIGCHLD;
+		rc = syscall(SYS_clone3, &ca, sizeof ca);
+		if (rc == 0) {
+			report_ns("user", userns);
+			fflush(stdout);
+			_exit(0);
+		}
+		if (rc > 0)
+			waitpid((pid_t)rc, NULL, 0);
+	} else if (!strcmp(mode, "pidfd-kill") || !strcmp(mode, "tgkill")) {
+		if (argc < 3)
+			atk_die("%s needs a PID", mode);
+		pid_t pid = (pid_t)strtol(argv[2], NULL, 10);
+		next = 3;
+		if (!strcmp(mode, "tgkill")) {
+			rc = syscall(SYS_tgkill, pid, pid, SIGKILL);
+		} else {
+			int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			rc = pfd < 0 ? -1 : syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+		}
+	} else if (!strcmp(mode, "parent-mem")) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/mem", (int)getppid());
+		rc = open(path, O_RDWR | O_CLOEXEC);
+		if (rc >= 0)
+			printf("PARENT-MEM-OPEN\n");
+	} else if (!strcmp(mode, "fds")) {
+		list_fds();
+	} else if (!strcmp(mode, "runner")) {
+		if (argc < 3)
+			atk_die("runner needs a PIDFILE");
+		runner(argv[2]);
+		usleep(300000);
+		next = 3;
+	} else if (!strcmp(mode, "daemon-deep")) {
+		if (argc < 3)
+			atk_die("daemon-deep needs a PIDFILE");
+		next = 3;
+		if (fork() == 0) {
+			/* The middle: stays, ignores SIGTERM, parent of the daemon. */
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+			if (fork() == 0) {
+				setsid();
+				signal(SIGTERM, SIG_IGN);
+				signal(SIGHUP, SIG_IGN);
+				int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+				if (fd >= 0) {
+					dprintf(fd, "%d\n", (int)getpid());
+					close(fd);
+				}
+				for (int i = 0; i < 60; i++)
+					sleep(1);
+				_exit(0);
+			}
+			for (int i = 0; i < 60; i++)
+				sleep(1);
+			_exit(0);
+		}
+		usleep(200000);
 	} else if (!strcmp(mode, "daemon")) {
 		if (argc < 3)
 			atk_die("daemon needs a PIDFILE");

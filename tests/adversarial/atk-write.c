@@ -8,11 +8,17 @@
  *   renameat2 the same with renameat2(RENAME_NOREPLACE)
  *   link     create WORKDIR/payload, link(2) it to TARGET
  *   mkdir    mkdir(TARGET)
+ *   chmod    chmod(TARGET, 0777)       (Landlock has no right for this)
+ *   chown    chown(TARGET, 65534, 65534)
+ *   utime    utimensat(TARGET, 2001-09-09)
+ *   setxattr setxattr(TARGET, "user.cg", "pwned")
+ *   truncate truncate(TARGET, 0)
  * run.sh judges by whether TARGET appeared or changed.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "atk.h"
@@ -54,6 +60,17 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "link")) {
 		make_payload(tmp);
 		rc = link(tmp, target);
+	} else if (!strcmp(mode, "chmod")) {
+		rc = chmod(target, 0777);
+	} else if (!strcmp(mode, "chown")) {
+		rc = chown(target, 65534, 65534);
+	} else if (!strcmp(mode, "utime")) {
+		struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		rc = utimensat(AT_FDCWD, target, ts, 0);
+	} else if (!strcmp(mode, "setxattr")) {
+		rc = setxattr(target, "user.cg", "pwned", 5, 0);
+	} else if (!strcmp(mode, "truncate")) {
+		rc = truncate(target, 0);
 	} else if (!strcmp(mode, "mkdir")) {
 		rc = mkdir(target, 0755);
 	} else {

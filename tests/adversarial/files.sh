@@ -157,6 +157,30 @@ ln -sf "$ETC_EXISTING" "$WS/link-to-existing"
 write_attack "write: append through a workspace symlink to an existing file in /etc" \
 	"Landlock (resolved path), seccomp open check" "$ETC_EXISTING" \
 	"$T/atk-write" append "$WS/link-to-existing" "$WS"
+# Metadata outside the allowed paths: Landlock has no right for chmod,
+# chown, utimes or xattrs, so these are the supervisor's to refuse.
+meta()
+{
+	stat -c '%a %u %g %Y %s' "$1"
+	/usr/bin/python3 -c 'import os,sys; print(sorted(os.listxattr(sys.argv[1])))' "$1"
+}
+for mode in chmod chown utime setxattr truncate; do
+	before=$(meta "$ETC_EXISTING")
+	guard_hidden "$T/atk-write-static" $mode "$ETC_EXISTING" "$WS"
+	after=$(meta "$ETC_EXISTING")
+	name="write: $mode a file in /etc"
+	if [ "$before" != "$after" ]; then
+		fail "$name" "supervisor $mode check" "changed: $before -> $after"
+		chmod 644 "$ETC_EXISTING"
+		chown 0:0 "$ETC_EXISTING"
+		/usr/bin/python3 -c 'import os,sys; [os.removexattr(sys.argv[1], a) for a in os.listxattr(sys.argv[1])]' "$ETC_EXISTING"
+		printf 'ORIGINAL\n' >"$ETC_EXISTING"
+	elif ! grep -q "^$mode: failed" "$WS/.out"; then
+		fail "$name" "supervisor $mode check" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	else
+		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" "seccomp $mode check / Landlock"
+	fi
+done
 write_attack "write: sh -c 'echo > /etc/...'" "static check (redirection), then Landlock" "$ETC_NEW" \
 	sh -c "echo CG-PWNED > $ETC_NEW"
 printf 'echo CG-PWNED > %s\n' "$ETC_NEW" >"$WS/write.sh"

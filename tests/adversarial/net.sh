@@ -92,6 +92,8 @@ L="supervisor connect/sendto check (egress allowlist)"
 net_attack "net: TCP connect over IPv4 to a non-allowed address" "$L" "$TCP4" tcp 10.200.0.2 $PORT
 net_attack "net: TCP connect over IPv6 to a non-allowed address" "$L" "$TCP6" tcp fd00:c9::2 $PORT
 net_attack "net: TCP fast open (sendto with MSG_FASTOPEN, no connect)" "$L" "$TCP4" tcp-fastopen 10.200.0.2 $PORT
+net_attack "net: TCP to the IPv4-mapped IPv6 address ::ffff:10.200.0.2" "$L" "$TCP4" tcp ::ffff:10.200.0.2 $PORT
+net_attack "net: UDP sendto the IPv4-mapped IPv6 address ::ffff:10.200.0.2" "$L" "$UDP4" udp-sendto ::ffff:10.200.0.2 $PORT
 for ip in 10.200.0.2 fd00:c9::2; do
 	log=$UDP4
 	[ "$ip" = fd00:c9::2 ] && log=$UDP6
@@ -107,6 +109,20 @@ guard -- "$T/atk-net" tcp 127.0.0.1 $((PORT + 1))
 sleep 0.2
 check "net: control: TCP to 127.0.0.1 is allowed" "egress allowlist (loopback)" \
 	"the loopback listener heard nothing (exit $GUARD_RC; $(last_output))" test "$(contacts "$LO")" -ge 1
+
+# DNS: the resolvers in /etc/resolv.conf are allowed on port 53, so that
+# allowed hosts can be resolved; any name can be asked for, and the
+# resolver forwards the question: a channel out (GAPS.md).
+ns=$(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)
+if [ -n "$ns" ]; then
+	guard -- "$T/atk-net" udp-sendto "$ns" 53
+	if grep -q 'udp-sendto: ok' "$WS/.out"; then
+		gap "net: UDP to the resolver $ns:53 (DNS queries for any name)" "egress allowlist admits the resolver" \
+			"a datagram was sent"
+	else
+		ok "net: UDP to the resolver $ns:53 is refused" "egress allowlist"
+	fi
+fi
 
 # Listening: loopback yes, every other address no.
 for addr in 127.0.0.1 ::1; do

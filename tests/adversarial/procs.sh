@@ -46,6 +46,12 @@ new_victim
 guard -- "$T/atk-proc" kill "$VICTIM"
 check "procs: kill(SIGKILL) of a process outside the run" "Landlock signal scope / supervisor kill check" \
 	"the outside process died (exit $GUARD_RC)" alive "$VICTIM" "sleep 1000"
+for mode in pidfd-kill tgkill; do
+	new_victim
+	guard -- "$T/atk-proc" $mode "$VICTIM"
+	check "procs: $mode of a process outside the run" "Landlock signal scope / supervisor kill check" \
+		"the outside process died (exit $GUARD_RC; $(last_output))" alive "$VICTIM" "sleep 1000"
+done
 new_victim
 printf 'kill -9 %s\n' "$VICTIM" >"$WS/kill.sh"
 guard -- sh "$WS/kill.sh"
@@ -102,8 +108,77 @@ else
 	fi
 fi
 
+# The daemon's parent stays alive (ignoring SIGTERM), so the daemon is a
+# grandchild, not an orphan, when the command's main process exits.
+rm -f "$WS/deep.pid"
+guard -- "$T/atk-proc" daemon-deep "$WS/deep.pid"
+pid=$(cat "$WS/deep.pid" 2>/dev/null)
+left=$(pgrep -f "$WS/t/atk-proc daemon-deep" | tr '\n' ' ')
+if [ -z "$pid" ]; then
+	fail "procs: a daemon under a living middle process" "process tracking" "no pid written ($(last_output))"
+elif alive "$pid" atk-proc || [ -n "$left" ]; then
+	pkill -9 -f "$WS/t/atk-proc daemon-deep"
+	fail "procs: a daemon under a living middle process" "process tracking" "still alive: $pid $left"
+else
+	ok "procs: a daemon under a living middle process is gone when guard-exec returns" "process tracking"
+fi
+
+# A fork-and-exit runner: its pid changes all the time, so it is judged
+# by its log growing after guard-exec returned.
+rm -f "$WS/runner.pid"
+unguarded "$T/atk-proc" runner "$WS/runner.pid"
+sleep 0.3
+hops=$(marker_count "$WS/runner.pid")
+sleep 0.3
+later=$(marker_count "$WS/runner.pid")
+pkill -9 -f "$WS/t/atk-proc runner"
+[ "$later" -gt "$hops" ] ||
+	fail "procs: a fork-and-exit runner" "process tracking" "baseline: the runner does not keep running without the guard"
+rm -f "$WS/runner.pid"
+guard -- "$T/atk-proc" runner "$WS/runner.pid"
+hops=$(marker_count "$WS/runner.pid")
+sleep 0.5
+later=$(marker_count "$WS/runner.pid")
+if [ "$hops" -eq 0 ]; then
+	fail "procs: a fork-and-exit runner" "process tracking" "the runner never ran ($(last_output))"
+elif [ "$later" -gt "$hops" ]; then
+	pkill -9 -f "$WS/t/atk-proc runner"
+	fail "procs: a fork-and-exit runner outlives the run" "process tracking" "$((later - hops)) hops after guard-exec returned"
+else
+	ok "procs: a fork-and-exit runner is gone when guard-exec returns ($hops hops before)" "process tracking"
+fi
+
+# The supervisor's memory.
+guard -- "$T/atk-proc" parent-mem
+if grep -q PARENT-MEM-OPEN "$WS/.out"; then
+	fail "procs: open /proc/PPID/mem of the supervisor" "no CAP_SYS_PTRACE, seccomp/Landlock" "it opened"
+elif ! grep -q "parent-mem: failed" "$WS/.out"; then
+	fail "procs: open /proc/PPID/mem of the supervisor" "no CAP_SYS_PTRACE" "did not run ($(last_output))"
+else
+	ok "procs: open /proc/PPID/mem of the supervisor fails ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" \
+		"ptrace access mode (caps dropped), supervisor open check"
+fi
+
+# File descriptors: none of the guard's own (the seccomp listener above
+# all), and none that the caller left open (a CI agent's secret file).
+SECRET=/root/cg-secret-$$
+TOKEN=CG-SECRET-$RANDOM$RANDOM
+printf '%s\n' "$TOKEN" >"$SECRET"
+CG_CLEANUP+=("rm -f '$SECRET'")
+exec 7<"$SECRET"
+guard -- "$T/atk-proc" fds
+exec 7<&-
+if grep -q "$TOKEN" "$WS/.out"; then
+	fail "procs: an fd the caller left open (7 -> a secret) reaches the command" "fd hygiene (close_range)" \
+		"the secret was read through it"
+elif grep -q LEAKED-FD "$WS/.out"; then
+	fail "procs: open fds above 2 in the command" "fd hygiene (close_range)" "$(grep LEAKED-FD "$WS/.out" | tr '\n' ' ' | head -c 300)"
+else
+	ok "procs: no fd above 2 reaches the command (not the caller's, not the guard's)" "fd hygiene"
+fi
+
 # New namespaces.
-for mode in unshare-user clone-user unshare-net; do
+for mode in unshare-user clone-user clone3-user unshare-net; do
 	guard -- "$T/atk-proc" $mode
 	if grep -q NEWNS "$WS/.out"; then
 		fail "procs: $mode" "seccomp (namespaces refused)" "a new namespace was made ($(last_output))"
