@@ -18,7 +18,7 @@
  *                   not an orphan, when the command exits
  *   runner PIDFILE  a process that forks and exits in a loop, so that its
  *                   pid keeps changing; each hop appends its pid to PIDFILE
- *                   (stops by itself after 20 s)
+ *                   (stops after 20 s, or when PIDFILE.stop exists)
  *   clone3-user     clone3() with CLONE_NEWUSER (seccomp cannot read the
  *                   flags behind the pointer)
  *   pidfd-kill PID  pidfd_open(PID) + pidfd_send_signal(SIGKILL)
@@ -99,7 +99,9 @@ static void runner(const char *pidfile)
 	setsid();
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	while (time(NULL) < end) {
+	char stop[4096];
+	snprintf(stop, sizeof stop, "%s.stop", pidfile);
+	while (time(NULL) < end && access(stop, F_OK) != 0) {
 		pid_t pid = fork();
 		if (pid > 0)
 			_exit(0);
