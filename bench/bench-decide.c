@@ -28,6 +28,9 @@
 #define SRCDIR "."
 #endif
 #define FIXTURE_TOKEN "@FIXTURE@"
+/* The engine resolves programs through PATH: a fixed PATH keeps the
+ * figures comparable between machines and users (see tests/test-corpus.c). */
+#define CORPUS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct command {
 	char *text;
@@ -48,6 +51,7 @@ struct options {
 	unsigned warmup_rounds;
 	unsigned cold_runs;
 	int cpu;             /* -1: do not pin */
+	bool keep_path;      /* time with the caller's PATH instead of CORPUS_PATH */
 };
 
 static uint64_t now_ns(void)
@@ -405,7 +409,8 @@ static void usage(FILE *out)
 		"  --warmup N     untimed rounds first (default 3)\n"
 		"  --cold-runs N  fresh policy loads for the cold-start rows (default 200)\n"
 		"  --cpu N        pin to CPU N (default 0); -1 leaves scheduling alone\n"
-		"  --corpus DIR   the .tsv corpus (default %s/tests/corpus)\n", SRCDIR);
+		"  --corpus DIR   the .tsv corpus (default %s/tests/corpus)\n"
+		"  --keep-path    keep the caller's PATH (default: %s)\n", SRCDIR, CORPUS_PATH);
 }
 
 static unsigned parse_count(const char *s, const char *name)
@@ -430,6 +435,7 @@ int main(int argc, char **argv)
 		{ "cold-runs", required_argument, NULL, 'c' },
 		{ "cpu", required_argument, NULL, 'p' },
 		{ "corpus", required_argument, NULL, 'd' },
+		{ "keep-path", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -440,6 +446,7 @@ int main(int argc, char **argv)
 		case 'c': opt.cold_runs = parse_count(optarg, "--cold-runs"); break;
 		case 'p': opt.cpu = atoi(optarg); break;
 		case 'd': opt.corpus_dir = optarg; break;
+		case 'k': opt.keep_path = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -463,6 +470,8 @@ int main(int argc, char **argv)
 	}
 	/* As in the corpus test: ~ expands outside the allowed paths. */
 	setenv("HOME", "/root", 1);
+	if (!opt.keep_path)
+		setenv("PATH", CORPUS_PATH, 1);
 
 	char fixture[64];
 	fixture_create(fixture, sizeof(fixture));
@@ -479,6 +488,7 @@ int main(int argc, char **argv)
 
 	printf("corpus: %zu commands in %d files from %s; workspace %s\n", corpus.n, corpus.n_files,
 	       opt.corpus_dir, workspace_real);
+	printf("PATH=%s\n", getenv("PATH") ? getenv("PATH") : "");
 	printf("%u timed rounds after %u warm-up rounds; %s; clock_gettime pair %llu ns (included)\n\n",
 	       opt.rounds, opt.warmup_rounds, opt.cpu >= 0 ? "pinned to one CPU" : "not pinned",
 	       (unsigned long long)clock_overhead_ns());

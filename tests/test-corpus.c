@@ -20,6 +20,7 @@
 
 #define CORPUS_DIR SRCDIR "/tests/corpus"
 #define FIXTURE_TOKEN "@FIXTURE@"
+#define CORPUS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *const categories[] = {
 	"system-modification", "privilege", "user-management", "network-tool",
@@ -301,8 +302,10 @@ Test(corpus, files_hold_their_own_category_and_no_command_twice)
 
 Test(corpus, every_command_gets_its_expected_verdict_and_category)
 {
-	/* ~ must expand outside the allowed paths whoever runs the tests. */
+	/* ~ must expand outside the allowed paths whoever runs the tests, and
+	 * programs resolve through a standard PATH, not the tester's. */
 	cr_assert_eq(setenv("HOME", "/root", 1), 0);
+	cr_assert_eq(setenv("PATH", CORPUS_PATH, 1), 0);
 
 	struct fixture fx;
 	fixture_create(&fx);
