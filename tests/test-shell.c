@@ -737,6 +737,18 @@ Test(redirections, heredoc_delimiter_split_by_a_continuation_still_ends_the_body
 	cg_script_free(s);
 }
 
+Test(redirections, heredoc_operator_split_by_a_continuation_is_read_as_bash_reads_it)
+{
+	/* bash reads "<<\<newline>-EOF" as "<<-EOF": the tab-indented EOF ends the body */
+	struct cg_script *s = parse("cat <<\\\n-EOF\n\tEOF\nrm -rf /\nEOF\n");
+
+	cr_assert_str_eq(s->cmds[0].redirs[0].target.text, "EOF");
+	cr_assert_str_eq(s->cmds[0].redirs[0].heredoc, "");
+	cr_assert_eq(s->n_cmds, 3);
+	WORDS(s, 1, "rm", "-rf", "/");
+	cg_script_free(s);
+}
+
 Test(redirections, heredoc_cut_short_by_end_of_input_keeps_what_it_read)
 {
 	struct cg_script *s = parse("sh <<EOF\nreboot\n");
@@ -849,6 +861,20 @@ Test(malformed, error_inside_a_backquote_names_the_offset_in_the_input)
 {
 	cr_assert_eq(parse_error("echo `a 'b`", 11), -EINVAL);
 	cr_assert_str_eq(err, "unterminated single quote at offset 8");
+}
+
+Test(malformed, line_continuation_after_dollar_is_refused)
+{
+	/* bash would run "$(rm x)", expand "${x}" or decode the $'...' */
+	const char *cases[] = { "echo \"$\\\n(rm x)\"", "$\\\n{x} a", "echo $\\\n\\\n'\\x41'" };
+
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(parse_error(cases[i], strlen(cases[i])), -EINVAL, "%s", cases[i]);
+		cr_assert(strstr(err, "line continuation after '$'"), "%s", err);
+	}
+	struct cg_script *s = parse("echo $\\\n b");
+	WORDS(s, 0, "echo", "$", "b");
+	cg_script_free(s);
 }
 
 Test(malformed, embedded_nul_is_an_error)
