@@ -7,6 +7,8 @@
  *   hardlink    link(SECRET, WORKDIR/innocent.txt), open the new name
  *   procroot    open /proc/self/root/SECRET
  *   procparent  open /proc/PPID/root/SECRET (the supervisor's view of /)
+ *   parent      open /proc/PPID/SECRET (SECRET "environ": the supervisor's
+ *               environment, which holds what the command's had removed)
  *   dotdot      open WORKDIR/../../..(...)/SECRET
  *   io-uring    io_uring_setup(2) (SECRET, WORKDIR unused): a ring would
  *               let the attacker open and read files with no system call
@@ -54,6 +56,9 @@ int main(int argc, char **argv)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	} else if (!strcmp(mode, "procparent")) {
 		snprintf(path, sizeof path, "/proc/%d/root%s", (int)getppid(), secret);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else if (!strcmp(mode, "parent")) {
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)getppid(), secret);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	} else if (!strcmp(mode, "dotdot")) {
 		snprintf(path, sizeof path, "%s/../../../../../../../..%s", workdir, secret);

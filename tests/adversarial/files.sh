@@ -71,6 +71,52 @@ printf 'cat /etc/shadow\n' >"$WS/cat.sh"
 read_attack "read /etc/shadow: a script file that cats it" "Landlock read set, seccomp open check" \
 	/etc/shadow "$SHADOW_LINE" sh "$WS/cat.sh"
 
+# Environments of processes outside the run: guard-exec's own (it still
+# holds the variables that were removed from the command's), an outside
+# process's, and another guarded run's (same uid, same dropped caps: the
+# kernel's ptrace access check alone would let it through).
+ENV_TOKEN=CG-ENV-$RANDOM$RANDOM
+GITHUB_TOKEN=$ENV_TOKEN guard_hidden "$T/atk-read-static" parent environ "$WS"
+if grep -qF "$ENV_TOKEN" "$WS/.out" "$WS/.err"; then
+	fail "read /proc/PPID/environ (guard-exec's environment, with GITHUB_TOKEN)" \
+		"Landlock ptrace scope, supervisor /proc check" "the token was printed"
+elif ! grep -q 'open: failed' "$WS/.out"; then
+	fail "read /proc/PPID/environ" "supervisor /proc check" "the attack did not run ($(last_output))"
+else
+	ok "read /proc/PPID/environ (guard-exec's environment, with GITHUB_TOKEN) fails" \
+		"Landlock ptrace scope, supervisor /proc check"
+fi
+WS2=$(mktemp -d /var/tmp/cg-adv-ws2.XXXXXX)
+CG_CLEANUP+=("rm -rf '$WS2'")
+tag=29.$$
+(cd "$WS2" && CG_OTHER_RUN=$ENV_TOKEN exec timeout 60 "$GUARD_EXEC" --workspace "$WS2" -- sleep "$tag") \
+	>/dev/null 2>&1 </dev/null &
+other=$!
+CG_CLEANUP+=("kill $other")
+for i in $(seq 50); do
+	pid=$(pgrep -x -f "sleep $tag")
+	[ -n "$pid" ] && break
+	sleep 0.1
+done
+if [ -z "$pid" ]; then
+	fail "read another guarded run's /proc/PID/environ" "setup" "the other run did not start"
+else
+	unguarded "$T/atk-read-static" open "/proc/$pid/environ" "$WS"
+	if ! grep -qF "$ENV_TOKEN" "$WS/.out"; then
+		fail "read another guarded run's /proc/PID/environ" "Landlock ptrace scope" \
+			"baseline: not readable even without the guard ($(last_output))"
+	else
+		guard_hidden "$T/atk-read-static" open "/proc/$pid/environ" "$WS"
+		if grep -qF "$ENV_TOKEN" "$WS/.out" "$WS/.err"; then
+			fail "read another guarded run's /proc/PID/environ" "Landlock ptrace scope, supervisor /proc check" \
+				"the other run's variable was printed"
+		else
+			ok "read another guarded run's /proc/PID/environ fails" "Landlock ptrace scope, supervisor /proc check"
+		fi
+	fi
+fi
+kill "$other" 2>/dev/null
+
 # A hard link that already exists when the run starts (made by someone
 # else): the kernel cannot tell it from any other workspace file.
 ln "$SECRET" "$WS/prelinked"
@@ -157,6 +203,10 @@ ln -sf "$ETC_EXISTING" "$WS/link-to-existing"
 write_attack "write: append through a workspace symlink to an existing file in /etc" \
 	"Landlock (resolved path), seccomp open check" "$ETC_EXISTING" \
 	"$T/atk-write" append "$WS/link-to-existing" "$WS"
+write_attack "write: create a file in /dev/shm (readable, not writable)" "Landlock write set, seccomp open check" \
+	/dev/shm/cg-test-$$ "$T/atk-write-static" create /dev/shm/cg-test-$$ "$WS"
+CG_CLEANUP+=("rm -f /dev/shm/cg-test-$$")
+
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
 meta()
