@@ -233,7 +233,7 @@ bool cg_cgroup_limits_processes(const struct cg_cgroup *cg)
 	return cg->v2_limits || cg->v1_dir[CG_V1_PIDS][0];
 }
 
-static const char *tracking_dir(const struct cg_cgroup *cg)
+const char *cg_cgroup_tracking_dir(const struct cg_cgroup *cg)
 {
 	if (cg->v2_dir[0])
 		return cg->v2_dir;
@@ -270,7 +270,7 @@ static void sleep_ms(long ms)
 
 int cg_cgroup_signal(const struct cg_cgroup *cg, int sig)
 {
-	const char *dir = tracking_dir(cg);
+	const char *dir = cg_cgroup_tracking_dir(cg);
 	const char *freezer = cg->v1_dir[CG_V1_FREEZER];
 	char state[32];
 	int n;
@@ -299,7 +299,7 @@ int cg_cgroup_signal(const struct cg_cgroup *cg, int sig)
 
 bool cg_cgroup_empty(const struct cg_cgroup *cg)
 {
-	const char *dir = tracking_dir(cg);
+	const char *dir = cg_cgroup_tracking_dir(cg);
 	char buf[64];
 
 	if (!dir)

@@ -111,14 +111,11 @@ static bool holds_excluded(const struct builder *b, const char *dir)
 	return false;
 }
 
-static int add_fd(struct builder *b, int fd, uint64_t access)
+static int add_fd(struct builder *b, int fd, bool is_dir, uint64_t access)
 {
-	struct stat st;
 	struct cg_ll_path_beneath rule;
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
+	if (!is_dir)
 		access &= LL_FILE_RIGHTS;
 	rule.allowed_access = access & b->handled;
 	rule.parent_fd = fd;
@@ -130,40 +127,76 @@ static int add_fd(struct builder *b, int fd, uint64_t access)
 	return 0;
 }
 
-/* Grant `access` on `path`, except below it the excluded paths. */
-static int grant(struct builder *b, const char *path, uint64_t access, int depth)
+/* Grant `access` on `path` (opened as `fd`, a directory when is_dir),
+ * except below it the excluded paths: then each entry instead.  Takes
+ * fd. */
+static int grant_fd(struct builder *b, int fd, bool is_dir, const char *path, uint64_t access,
+		    int depth)
 {
 	char child[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
-	int fd, rc = 0;
+	int dir_fd, rc = 0;
+
+	if (!is_dir || depth >= MAX_CARVE_DEPTH || !holds_excluded(b, path)) {
+		rc = add_fd(b, fd, is_dir, access);
+		close(fd);
+		return rc;
+	}
+	dir_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	if (dir_fd < 0 || !(dir = fdopendir(dir_fd))) {
+		if (dir_fd >= 0)
+			close(dir_fd);
+		return 0;
+	}
+	while (!rc && (de = readdir(dir))) {
+		int entry_fd;
+		bool entry_is_dir;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* A symlink is judged at its target when it is followed; a rule
+		 * on the target through the link could grant a secret. */
+		if (de->d_type == DT_LNK)
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
+			     de->d_name) >= (int)sizeof(child) || is_excluded(b, child))
+			continue;
+		entry_fd = openat(dirfd(dir), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (entry_fd < 0)
+			continue;
+		entry_is_dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstat(entry_fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+				close(entry_fd);
+				continue;
+			}
+			entry_is_dir = S_ISDIR(st.st_mode);
+		}
+		rc = grant_fd(b, entry_fd, entry_is_dir, child, access, depth + 1);
+	}
+	closedir(dir);
+	return rc;
+}
+
+/* A configured path: its symlinks are followed (/lib is one on merged-/usr
+ * systems). */
+static int grant(struct builder *b, const char *path, uint64_t access)
+{
+	struct stat st;
+	int fd;
 
 	if (is_excluded(b, path))
 		return 0;
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return 0;   /* a listed path this machine lacks is no error */
-	if (depth >= MAX_CARVE_DEPTH || !holds_excluded(b, path)) {
-		rc = add_fd(b, fd, access);
+	if (fstat(fd, &st) < 0) {
 		close(fd);
-		return rc;
-	}
-	close(fd);
-	dir = opendir(path);
-	if (!dir)
 		return 0;
-	while ((de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
-			     de->d_name) >= (int)sizeof(child))
-			continue;
-		rc = grant(b, child, access, depth + 1);
-		if (rc)
-			break;
 	}
-	closedir(dir);
-	return rc;
+	return grant_fd(b, fd, S_ISDIR(st.st_mode), path, access, 0);
 }
 
 static int grant_list(struct builder *b, const struct cg_strlist *list, uint64_t access)
@@ -171,7 +204,7 @@ static int grant_list(struct builder *b, const struct cg_strlist *list, uint64_t
 	int rc = 0;
 
 	for (size_t i = 0; list && i < list->n && !rc; i++)
-		rc = grant(b, list->items[i], access, 0);
+		rc = grant(b, list->items[i], access);
 	return rc;
 }
 
@@ -216,7 +249,7 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 	if (!rc)
 		rc = grant_list(&b, &s->cli_allow_write, LL_READ);
 	if (!rc && workspace)
-		rc = grant(&b, workspace, LL_READ, 0);
+		rc = grant(&b, workspace, LL_READ);
 	/* Writes: allowed plus the workspace plus the always-allowed devices,
 	 * minus the secrets and --deny-write. */
 	b.excluded[1] = &s->cli_deny_write;
@@ -226,7 +259,7 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 	if (!rc)
 		rc = grant_list(&b, &s->cli_allow_write, LL_WRITE);
 	if (!rc && workspace)
-		rc = grant(&b, workspace, LL_WRITE, 0);
+		rc = grant(&b, workspace, LL_WRITE);
 	b.excluded[2] = NULL;
 	for (size_t i = 0; !rc && i < s->paths_always.n; i++) {
 		struct stat st;
@@ -234,7 +267,7 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 		 * name the parent's files here, and what they reach in the child
 		 * is judged on its own. */
 		if (lstat(s->paths_always.items[i], &st) == 0 && !S_ISLNK(st.st_mode))
-			rc = grant(&b, s->paths_always.items[i], LL_READ | LL_WRITE_FILE | LL_IOCTL_DEV, 0);
+			rc = grant(&b, s->paths_always.items[i], LL_READ | LL_WRITE_FILE | LL_IOCTL_DEV);
 	}
 	if (rc) {
 		cg_error_set(err, NULL, 0, "landlock", "landlock_add_rule: %s", strerror(-rc));

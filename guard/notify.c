@@ -12,6 +12,7 @@
  *     of the address and data, the result returned to the caller;
  *   - paths: Landlock's, in the kernel; the file calls come here only on
  *     kernels without it (and in monitor mode), and are then racy. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -304,7 +305,16 @@ static void on_exec(struct cg_supervisor *sup, bool is_at)
 	ev.u.exec.argv = argv;
 	ev.u.exec.argc = argc;
 	if (!judge(sup, &ev, is_at ? "execveat" : "execve", path, pid)) {
+		if (pid == sup->child)
+			sup->first_exec_seen = true;
 		respond(sup, -EPERM, 0, false);
+		goto out;
+	}
+	/* The command's own first exec comes from our child, single-threaded
+	 * and running our code: its path cannot change under us. */
+	if (pid == sup->child && !sup->first_exec_seen) {
+		sup->first_exec_seen = true;
+		respond(sup, 0, 0, true);
 		goto out;
 	}
 	/* The target may swap the path before the kernel reads it: follow
@@ -483,6 +493,93 @@ static bool judge_addr(struct cg_supervisor *sup, enum cg_event_kind kind, const
 	return judge(sup, &ev, name, detail, pid);
 }
 
+/* Landlock's scope judges an abstract socket in the caller's own connect
+ * (only sockets made inside the run), but a connect continued on the
+ * caller's memory could be switched to a pathname socket after we read
+ * it.  So we perform it, after asking the same question Landlock would:
+ * is the socket bound to that name held by a process of the run? */
+static bool abstract_in_run(struct cg_supervisor *sup, const struct sockaddr_storage *ss,
+			    socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+	size_t name_len = len - offsetof(struct sockaddr_un, sun_path);
+	char want[sizeof(un->sun_path) + 2], line[512], procs[8192], link[64], target[64];
+	unsigned long inodes[16];
+	size_t n_inodes = 0;
+	const char *dir = sup->cgroup ? cg_cgroup_tracking_dir(sup->cgroup) : NULL;
+	bool found = false;
+	FILE *f;
+	int fd;
+	ssize_t got;
+
+	if (!dir || name_len < 1 || name_len > sizeof(un->sun_path))
+		return false;
+	/* /proc/net/unix shows an abstract name with '@' for each NUL */
+	for (size_t i = 0; i < name_len; i++)
+		want[i] = un->sun_path[i] ? un->sun_path[i] : '@';
+	want[name_len] = '\0';
+	f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return false;
+	while (n_inodes < 16 && fgets(line, sizeof(line), f)) {
+		unsigned long inode;
+		char path[sizeof(want) + 8] = "";
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %109s", &inode, path) == 2 &&
+		    !strcmp(path, want))
+			inodes[n_inodes++] = inode;
+	}
+	fclose(f);
+	if (!n_inodes)
+		return false;
+	snprintf(line, sizeof(line), "%s/cgroup.procs", dir);
+	fd = open(line, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = read(fd, procs, sizeof(procs) - 1);
+	close(fd);
+	procs[got > 0 ? got : 0] = '\0';
+	for (char *p = procs, *end; !found && *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		struct dirent *de;
+		DIR *fds;
+		if (end == p)
+			break;
+		snprintf(line, sizeof(line), "/proc/%ld/fd", pid);
+		if (!(fds = opendir(line)))
+			continue;
+		while (!found && (de = readdir(fds))) {
+			snprintf(link, sizeof(link), "/proc/%ld/fd/%.20s", pid, de->d_name);
+			if (read_link(link, target, sizeof(target)))
+				continue;
+			for (size_t i = 0; i < n_inodes && !found; i++) {
+				char want_link[40];
+				snprintf(want_link, sizeof(want_link), "socket:[%lu]", inodes[i]);
+				found = !strcmp(target, want_link);
+			}
+		}
+		closedir(fds);
+	}
+	return found;
+}
+
+/* Judge an abstract address the way Landlock's scope would: false and a
+ * denial when its socket is outside the run. */
+static bool abstract_allowed(struct cg_supervisor *sup, const char *name,
+			     const struct sockaddr_storage *ss, socklen_t len, pid_t pid)
+{
+	struct cg_reason why;
+	char detail[160];
+
+	if (abstract_in_run(sup, ss, len))
+		return true;
+	describe_addr(ss, detail, sizeof(detail));
+	cg_reason_set(&why, "network", "abstract-socket",
+		      "Abstract socket '%s' is not one of this run's", detail + 5);
+	cg_supervisor_deny(sup, name, detail, pid, &why);
+	return sup->opt->monitor;
+}
+
 static struct cg_pending_connect *pending_slot(struct cg_supervisor *sup)
 {
 	for (int i = 0; i < CG_MAX_PENDING; i++)
@@ -513,9 +610,11 @@ static void on_connect(struct cg_supervisor *sup)
 		respond(sup, -EPERM, 0, false);
 		return;
 	}
-	if (is_abstract_unix(&ss, len) || sup->opt->monitor) {
-		/* Landlock's scope judges abstract sockets in the caller's own
-		 * connect; done by us it would not apply. */
+	if (is_abstract_unix(&ss, len) && !abstract_allowed(sup, "connect", &ss, len, pid)) {
+		respond(sup, -EPERM, 0, false);
+		return;
+	}
+	if (sup->opt->monitor) {
 		respond(sup, 0, 0, true);
 		return;
 	}
@@ -720,7 +819,11 @@ static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct
 			return 0;
 		}
 	}
-	if (m->msg_controllen || (has_name && is_abstract_unix(&ss, len)) || sup->opt->monitor) {
+	if (has_name && is_abstract_unix(&ss, len) && !abstract_allowed(sup, name, &ss, len, pid)) {
+		*result = -EPERM;
+		return 0;
+	}
+	if (m->msg_controllen || sup->opt->monitor) {
 		/* Ancillary data may carry the caller's fds or credentials,
 		 * which we cannot send on its behalf: continued (see README). */
 		return 1;
@@ -766,7 +869,9 @@ static void on_send(struct cg_supervisor *sup, int nr)
 			result = rc;
 		} else if (!judge_addr(sup, CG_EV_CONNECT, name, &ss, len, pid)) {
 			result = -EPERM;
-		} else if (is_abstract_unix(&ss, len) || sup->opt->monitor) {
+		} else if (is_abstract_unix(&ss, len) && !abstract_allowed(sup, name, &ss, len, pid)) {
+			result = -EPERM;
+		} else if (sup->opt->monitor) {
 			close(sock);
 			respond(sup, 0, 0, true);
 			return;

@@ -72,6 +72,8 @@ bool cg_cgroup_limits_processes(const struct cg_cgroup *cg);
  * (cgroup.kill: 1 when any), -errno when the group cannot be read. */
 int cg_cgroup_signal(const struct cg_cgroup *cg, int sig);
 bool cg_cgroup_empty(const struct cg_cgroup *cg);
+/* The group whose cgroup.procs lists the whole run, NULL: none. */
+const char *cg_cgroup_tracking_dir(const struct cg_cgroup *cg);
 void cg_cgroup_destroy(struct cg_cgroup *cg);
 /* "cgroup-v2(kill),cgroup-v1(pids,memory,cpu,freezer)" */
 void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size);
@@ -124,6 +126,8 @@ struct cg_supervisor {
 	pid_t self;
 	int listener_fd;                 /* -1 after the last filtered process is gone */
 	bool traps_files;
+	bool first_exec_seen;            /* the child's own exec of the command */
+	const struct cg_cgroup *cgroup;
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	size_t denials_cap;

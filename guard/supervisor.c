@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -48,12 +50,23 @@ struct child_msg {
 static const char *const step_names[] = {
 	"parent death signal", "process group", "cgroup", "output", "rlimits",
 	"capability bounding set", "user", "capabilities", "no_new_privs", "landlock",
-	"seccomp",
+	"seccomp", "set-up from the supervisor",
 };
 
 enum child_step {
 	STEP_PDEATHSIG, STEP_PGROUP, STEP_CGROUP, STEP_OUTPUT, STEP_RLIMITS, STEP_BOUNDING,
-	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP,
+	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP, STEP_SETUP,
+};
+
+/* The Landlock ruleset and the BPF are built by the parent while the
+ * child joins the cgroups (a migration waits for an RCU grace period,
+ * about a millisecond): the BPF through this shared mapping, the ruleset
+ * fd with SCM_RIGHTS, then one byte says go (0) or give up. */
+enum { MAX_BPF_INSNS = 4096 };
+
+struct shared_setup {
+	unsigned short len;
+	struct sock_filter insns[MAX_BPF_INSNS];
 };
 
 /* Everything the child uses, built before fork. */
@@ -74,8 +87,8 @@ struct child_plan {
 	int status_fd;              /* write end of the status pipe */
 	pid_t parent;
 	sigset_t old_mask;
-	const struct cg_filter *filter;
-	const struct cg_landlock *landlock;
+	int setup_fd;               /* the child's end of the set-up socket */
+	struct shared_setup *shared;
 	const struct cg_cgroup *cgroup;
 };
 
@@ -127,10 +140,60 @@ static void child_set_caps(const struct child_plan *plan)
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
+/* Wait for the parent's go, and the ruleset fd if it sends one. */
+static int child_receive(const struct child_plan *plan, struct cg_landlock *landlock)
+{
+	char verdict = 1;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { &verdict, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	do
+		n = recvmsg(plan->setup_fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || verdict != 0)
+		return n < 0 ? -errno : -ECANCELED;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&landlock->ruleset_fd, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+static int send_setup(int fd, char verdict, int ruleset_fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { &verdict, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memset(&control, 0, sizeof(control));
+	if (ruleset_fd >= 0 && verdict == 0) {
+		struct cmsghdr *cm;
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &ruleset_fd, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
 static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 {
 	struct child_msg msg = { STAGE_READY, 0, 0 };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct cg_landlock landlock = { .ruleset_fd = -1 };
+	struct cg_filter filter = { 0 };
 	int rc, listener;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -164,9 +227,13 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 		child_set_caps(plan);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(plan, STAGE_SETUP, STEP_NNP, errno);
-	if ((rc = cg_landlock_apply(plan->landlock)))
+	if ((rc = child_receive(plan, &landlock)))
+		child_fail(plan, STAGE_SETUP, STEP_SETUP, -rc);
+	if ((rc = cg_landlock_apply(&landlock)))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
-	listener = cg_filter_install(plan->filter);
+	filter.prog.len = plan->shared->len;
+	filter.prog.filter = plan->shared->insns;
+	listener = cg_filter_install(&filter);
 	if (listener < 0)
 		child_fail(plan, STAGE_SETUP, STEP_SECCOMP, -listener);
 	/* From here every execve waits for the supervisor, which takes the
@@ -532,12 +599,14 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	struct cg_landlock landlock = { .ruleset_fd = -1 };
 	struct child_msg msg;
 	char path_buf[PATH_MAX];
-	int status_pipe[2] = { -1, -1 }, signal_fd = -1, pidfd = -1, was_subreaper = 0;
+	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
+	int signal_fd = -1, pidfd = -1, was_subreaper = 0;
+	struct shared_setup *shared = MAP_FAILED;
 	int64_t start_ms = now_ms();
 	sigset_t chld;
 	ssize_t got;
 	int rc = 0;
-	bool mask_set = false, landlock_wanted;
+	bool mask_set = false;
 
 	memset(res, 0, sizeof(*res));
 	memset(&rs, 0, sizeof(rs));
@@ -581,17 +650,15 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	plan.gid = opt->gid;
 	plan.parent = rs.sup.self;
 
-	/* Monitor mode records file accesses instead of refusing them, which
-	 * only the notifications can do. */
-	landlock_wanted = !opt->monitor;
-	if (landlock_wanted && (rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, err)))
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		      -1, 0);
+	if (shared == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_sock)) {
+		rc = -errno;
+		cg_error_set(err, NULL, 0, "run", "set-up channel: %s", strerror(errno));
 		goto out;
-	rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, err);
-	if (rc)
-		goto out;
-	plan.filter = &filter;
-	plan.landlock = &landlock;
-	rs.sup.traps_files = filter.traps_files;
+	}
+	plan.shared = shared;
+	plan.setup_fd = setup_sock[1];
 	if ((rc = cg_output_open(&rs.out, opt, err)))
 		goto out;
 	if ((rc = cg_notify_init(&rs.sup, err)))
@@ -603,6 +670,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	}
 	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
 	plan.cgroup = &rs.cgroup;
+	rs.sup.cgroup = &rs.cgroup;
 	plan.stdout_fd = rs.out.pipe_wr[0];
 	plan.stderr_fd = rs.out.pipe_wr[1];
 	plan.status_fd = status_pipe[1];
@@ -634,6 +702,29 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	setpgid(rs.child, rs.child);
 	close(status_pipe[1]);
 	status_pipe[1] = -1;
+	close(setup_sock[1]);
+	setup_sock[1] = -1;
+
+	/* While the child joins the cgroups.  Monitor mode records file
+	 * accesses instead of refusing them, which only the notifications
+	 * can do, so it goes without Landlock. */
+	if (!opt->monitor)
+		rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, err);
+	if (!rc)
+		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, err);
+	if (!rc && filter.prog.len > MAX_BPF_INSNS) {
+		rc = -E2BIG;
+		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);
+	}
+	rs.sup.traps_files = filter.traps_files;
+	if (!rc) {
+		memcpy(shared->insns, filter.prog.filter, filter.prog.len * sizeof(struct sock_filter));
+		shared->len = filter.prog.len;
+	}
+	if (send_setup(setup_sock[0], rc ? 1 : 0, landlock.ruleset_fd) && !rc) {
+		rc = -EIO;
+		cg_error_set(err, NULL, 0, "run", "the command's set-up ended early");
+	}
 	for (int i = 0; i < 2; i++) {
 		close(rs.out.pipe_wr[i]);
 		rs.out.pipe_wr[i] = -1;
@@ -641,9 +732,11 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	cg_cgroup_close_fds(&rs.cgroup);
 
 	do
-		got = read(status_pipe[0], &msg, sizeof(msg));
+		got = rc ? 0 : read(status_pipe[0], &msg, sizeof(msg));
 	while (got < 0 && errno == EINTR);
-	if (got == sizeof(msg) && msg.stage == STAGE_READY) {
+	if (rc) {
+		/* err already says why */
+	} else if (got == sizeof(msg) && msg.stage == STAGE_READY) {
 		pidfd = (int)syscall(SYS_pidfd_open, rs.child, 0);
 		if (pidfd >= 0)
 			rs.sup.listener_fd = (int)syscall(SYS_pidfd_getfd, pidfd, msg.value, 0);
@@ -699,9 +792,14 @@ out:
 		close(pidfd);
 	if (signal_fd >= 0)
 		close(signal_fd);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (status_pipe[i] >= 0)
 			close(status_pipe[i]);
+		if (setup_sock[i] >= 0)
+			close(setup_sock[i]);
+	}
+	if (shared != MAP_FAILED)
+		munmap(shared, sizeof(*shared));
 	if (!was_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (mask_set)

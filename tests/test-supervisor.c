@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -530,5 +532,53 @@ Test(supervisor, udp_send_outside_the_allowlist_is_denied)
 	run(argv, &res);
 	cr_assert_str_eq(out(&res), "send errno 1\n");
 	cr_assert(has_denial(&res, "sendto"));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, abstract_socket_outside_the_run_cannot_be_reached)
+{
+	struct cg_run_result res;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char name[64];
+	char *argv[] = { PROG("netprobe"), "abstract", name, NULL };
+	int server = socket(AF_UNIX, SOCK_STREAM, 0);
+	socklen_t len;
+
+	snprintf(name, sizeof(name), "cg-sup-outside-%d", getpid());
+	memcpy(un.sun_path + 1, name, strlen(name));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	cr_assert_eq(bind(server, (struct sockaddr *)&un, len), 0);
+	cr_assert_eq(listen(server, 4), 0);
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "connect errno 1\n");
+	close(server);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, abstract_socket_of_the_run_itself_can_be_reached)
+{
+	struct cg_run_result res;
+	char name[64];
+	char *argv[] = { PROG("netprobe"), "abstract-own", name, NULL };
+
+	snprintf(name, sizeof(name), "cg-sup-inside-%d", getpid());
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "connect ok\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, monitor_mode_records_a_blocked_exec_and_lets_it_run)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { PROG("attack"), "execve", (char *)mount, (char *)marker, NULL };
+
+	options(&opt, argv);
+	opt.monitor = true;
+	run_opts(&opt, &res);
+	cr_assert(exists(marker), "monitor mode blocked the program");
+	cr_assert(has_denial(&res, "execve"), "monitor mode did not record the violation");
 	cg_run_result_free(&res);
 }

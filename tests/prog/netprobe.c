@@ -1,19 +1,46 @@
 /* netprobe: connect (tcp) or send (udp) to ADDR PORT and print
- * "connect ok" / "connect errno N" or "send ok" / "send errno N". */
+ * "connect ok" / "connect errno N" or "send ok" / "send errno N".
+ *   netprobe abstract NAME   connect to the abstract Unix socket @NAME
+ *   netprobe abstract-own NAME   listen on @NAME, then connect to it */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+static socklen_t abstract_addr(struct sockaddr_un *un, const char *name)
+{
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	strncpy(un->sun_path + 1, name, sizeof(un->sun_path) - 2);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+}
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	int fd;
 
+	if (argc == 3 && !strncmp(argv[1], "abstract", 8)) {
+		struct sockaddr_un un;
+		socklen_t len = abstract_addr(&un, argv[2]);
+		if (!strcmp(argv[1], "abstract-own")) {
+			int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (bind(server, (struct sockaddr *)&un, len) || listen(server, 1))
+				printf("listen errno %d\n", errno);
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(fd, (struct sockaddr *)&un, len) == 0)
+			printf("connect ok\n");
+		else
+			printf("connect errno %d\n", errno);
+		return 0;
+	}
 	if (argc < 4)
 		return 2;
 	sin.sin_port = htons((unsigned short)atoi(argv[3]));
