@@ -68,6 +68,21 @@ struct cg_function {
 	char *name;
 };
 
+/* How the constructs without a simple command of their own are flattened:
+ * - Redirections after a compound command ({...} > f, while ...; done < f,
+ *   f() {...} > log) are carried by an extra command with no words placed
+ *   after the compound's commands (same depth, function and pipeline place).
+ * - [[ ... ]] is one command with the words "[[", the test words, "]]";
+ *   (( expr )) is one command with the words "((", expr (ARITH), "))".
+ * - In a pipeline of two or more, the commands of a compound element share
+ *   its pipe_index ("curl x | { cd /; sh; }": sh has pipe_index 1), unless
+ *   they form a pipeline of their own.
+ * - Commands of a substitution that is in no command's word (a for list, a
+ *   case subject or pattern) have depth >= 1 and parent -1.
+ * - Commands in an unquoted here-document body's substitutions have the
+ *   command with the here-document as parent.
+ * - "time [-p]" and "coproc [NAME]" before a compound command are dropped;
+ *   before a simple command they are its first words. */
 struct cg_script {
 	struct cg_simple_cmd *cmds;     /* every simple command, in source order */
 	size_t n_cmds;
