@@ -465,3 +465,99 @@ Test(audit, timestamps_parse_as_utc_milliseconds)
 	cr_assert_eq(cg_audit_time_parse("2026-11-24T11:37:30+02:00", &ms), -EINVAL);
 	cr_assert_eq(cg_audit_time_parse("yesterday", &ms), -EINVAL);
 }
+
+/* ---------- guardctl events ---------- */
+
+/* Run guardctl with GUARD_STATE_DIR set; stdout and stderr in *out (caller
+ * frees); returns the exit status. */
+static int guardctl(const char *state_dir, const char *args, char **out)
+{
+	char *cmd, buf[4096];
+	size_t len = 0, n;
+	FILE *p;
+	int status;
+
+	cr_assert_gt(asprintf(&cmd, "GUARD_STATE_DIR='%s' '%s/cli/guardctl' %s 2>&1", state_dir,
+			      BUILDDIR, args), 0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	*out = calloc(1, 1);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+		*out = realloc(*out, len + n + 1);
+		memcpy(*out + len, buf, n);
+		len += n;
+		(*out)[len] = '\0';
+	}
+	status = pclose(p);
+	free(cmd);
+	cr_assert(WIFEXITED(status), "%s did not exit", args);
+	return WEXITSTATUS(status);
+}
+
+/* The directory of a sample_log(), which is audit.jsonl inside it. */
+static char *log_dir(char *path)
+{
+	*strrchr(path, '/') = '\0';
+	return path;
+}
+
+Test(events_cli, blocked_since_an_hour_lists_the_recent_blocks_newest_last)
+{
+	char *dir = log_dir(sample_log()), *out;
+
+	cr_assert_eq(guardctl(dir, "events --type blocked --since 1h", &out), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "TIME (UTC)"), "%s", out);
+	char *rm = strstr(out, "rm -rf /"), *denial = strstr(out, "openat");
+	cr_assert(rm && denial && rm < denial, "both blocks, in file order:\n%s", out);
+	cr_assert_null(strstr(out, "sudo ls"), "the 2020 block is older than an hour");
+	cr_assert_null(strstr(out, "npm test"), "allowed records are not listed");
+	free(out);
+	remove_log(dir);
+}
+
+Test(events_cli, json_lines_are_the_records_themselves)
+{
+	char *dir = log_dir(sample_log()), *out, *save = NULL;
+	int n = 0;
+
+	cr_assert_eq(guardctl(dir, "events --ticket B --json", &out), 0, "%s", out);
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *rec = json_loads(line, 0, NULL);
+		cr_assert(json_is_object(rec), "not a record: %s", line);
+		cr_assert_str_eq(str(rec, "ticket"), "B");
+		json_decref(rec);
+		n++;
+	}
+	cr_assert_eq(n, 2);
+	free(out);
+	remove_log(dir);
+}
+
+Test(events_cli, control_characters_of_a_command_are_shown_escaped)
+{
+	char *dir = log_dir(sample_log()), *out;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	append_line(path, "{\"time\":\"2030-01-01T00:00:00.000Z\",\"type\":\"decision\","
+			  "\"verdict\":\"block\",\"command\":\"echo \\u001b[2J\"}");
+	cr_assert_eq(guardctl(dir, "events --type blocked", &out), 0);
+	cr_assert_null(strchr(out, '\033'), "no raw escape reaches the terminal");
+	cr_assert_not_null(strstr(out, "echo \\x1b[2J"), "%s", out);
+	free(out);
+	remove_log(dir);
+}
+
+Test(events_cli, bad_arguments_exit_125_and_a_missing_log_is_not_an_error)
+{
+	char *dir = log_dir(sample_log()), *out;
+
+	cr_assert_eq(guardctl(dir, "events --type everything", &out), 125);
+	free(out);
+	cr_assert_eq(guardctl(dir, "events --since 5 minutes", &out), 125);
+	free(out);
+	cr_assert_eq(guardctl(dir, "events --file /nonexistent/audit.jsonl", &out), 0);
+	cr_assert_not_null(strstr(out, "no audit log at /nonexistent/audit.jsonl"), "%s", out);
+	free(out);
+	remove_log(dir);
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guard/guard.h"
@@ -299,4 +300,73 @@ Test(profile, an_expanding_word_does_not_pass_as_a_literal_entry_word)
 	cr_assert_not(allows_line(p, "ls '*.js'"), "the entry globs, the request does not");
 	cr_assert(allows_line(p, "npm test --grep $PATTERN"), "the wildcard admits any extra word");
 	cg_profile_free(p);
+}
+
+/* ---------- guardctl profile check ---------- */
+
+/* Run guardctl with the built-in policy; stdout and stderr in *out (caller
+ * frees); returns the exit status. */
+static int guardctl(const char *args, char **out)
+{
+	char *cmd, buf[4096];
+	size_t len = 0, n;
+	FILE *p;
+	int status;
+
+	cr_assert_gt(asprintf(&cmd, "cd /tmp && GUARD_CONFIG= '%s/cli/guardctl' %s 2>&1", BUILDDIR,
+			      args), 0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	*out = calloc(1, 1);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+		*out = realloc(*out, len + n + 1);
+		memcpy(*out + len, buf, n);
+		len += n;
+		(*out)[len] = '\0';
+	}
+	status = pclose(p);
+	free(cmd);
+	cr_assert(WIFEXITED(status), "%s did not exit", args);
+	return WEXITSTATUS(status);
+}
+
+Test(profile_cli, the_seed_example_checks_clean)
+{
+	char *out;
+
+	cr_assert_eq(guardctl("profile check " EXAMPLE, &out), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "3 command(s)"), "%s", out);
+	cr_assert_not_null(strstr(out, "lint   allow  npm run lint"), "%s", out);
+	cr_assert_null(strstr(out, "block"), "%s", out);
+	free(out);
+}
+
+Test(profile_cli, a_profile_that_lists_a_blocked_command_exits_126_and_names_it)
+{
+	char *path = write_profile("{\"commands\": {\"test\": \"npm test\","
+				   " \"wipe\": \"npm test; rm -rf /\"}}");
+	char *args, *out;
+
+	cr_assert_gt(asprintf(&args, "profile check %s", path), 0);
+	cr_assert_eq(guardctl(args, &out), 126, "%s", out);
+	cr_assert_not_null(strstr(out, "wipe"), "%s", out);
+	cr_assert_not_null(strstr(out, "Command contains blocked operation: rm -rf /"), "%s", out);
+	free(out);
+	free(args);
+	unlink(path);
+	free(path);
+}
+
+Test(profile_cli, a_broken_profile_exits_125_with_its_line)
+{
+	char *path = write_profile("{\n  \"commands\": {\"test\": [\"npm\", \"test\"]}\n}\n");
+	char *args, *out;
+
+	cr_assert_gt(asprintf(&args, "profile check %s", path), 0);
+	cr_assert_eq(guardctl(args, &out), 125, "%s", out);
+	cr_assert_not_null(strstr(out, ":2: commands.test: expected a string, got an array"), "%s", out);
+	free(out);
+	free(args);
+	unlink(path);
+	free(path);
 }

@@ -383,3 +383,84 @@ Test(ratelimit, the_refusal_message_names_limit_ticket_and_wait)
 	cr_assert_str_eq(why.message, "Command execution rate limited (10 per 60s for ticket "
 				      "TICKET-123); next run allowed in 42s");
 }
+
+/* ---------- guardctl ratelimit ---------- */
+
+/* Run guardctl with GUARD_STATE_DIR set; stdout and stderr in *out (caller
+ * frees); returns the exit status. */
+static int guardctl(const char *state_dir, const char *args, char **out)
+{
+	char *cmd, buf[4096];
+	size_t len = 0, n;
+	FILE *p;
+	int status;
+
+	cr_assert_gt(asprintf(&cmd, "GUARD_STATE_DIR='%s' '%s/cli/guardctl' %s 2>&1", state_dir,
+			      BUILDDIR, args), 0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	*out = calloc(1, 1);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+		*out = realloc(*out, len + n + 1);
+		memcpy(*out + len, buf, n);
+		len += n;
+		(*out)[len] = '\0';
+	}
+	status = pclose(p);
+	free(cmd);
+	cr_assert(WIFEXITED(status), "%s did not exit", args);
+	return WEXITSTATUS(status);
+}
+
+Test(ratelimit_cli, show_lists_a_tickets_commands_and_reset_frees_them)
+{
+	char *dir = fresh_dir(), *out;
+	struct cg_ratelimit *rl = open_in(dir);
+
+	for (int i = 0; i < 10; i++)
+		take(rl, "TICKET-123", "npm test", 10, 60, NULL);
+	take(rl, "TICKET-123", "make", 10, 60, NULL);
+	take(rl, "OTHER", "npm test", 10, 60, NULL);
+
+	cr_assert_eq(guardctl(dir, "ratelimit show --ticket TICKET-123", &out), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "10 "), "%s", out);
+	cr_assert_not_null(strstr(out, "npm test"), "%s", out);
+	cr_assert_not_null(strstr(out, "make"), "%s", out);
+	free(out);
+
+	cr_assert_eq(guardctl(dir, "ratelimit reset --ticket TICKET-123", &out), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "11 recorded run(s) forgotten"), "%s", out);
+	free(out);
+	cr_assert_eq(take(rl, "TICKET-123", "npm test", 10, 60, NULL), CG_ALLOW);
+	cr_assert_eq(take(rl, "OTHER", "npm test", 1, 60, NULL), CG_BLOCK, "other tickets kept");
+	cg_ratelimit_close(rl);
+	remove_dir(dir);
+}
+
+Test(ratelimit_cli, a_missing_ticket_is_a_usage_error_and_a_damaged_file_is_named)
+{
+	char *dir = fresh_dir(), *out;
+	char path[PATH_MAX];
+
+	cr_assert_eq(guardctl(dir, "ratelimit reset", &out), 125);
+	free(out);
+	snprintf(path, sizeof(path), "%s/ratelimit.db", dir);
+	write_file(path, "not a database, and long enough to be read as a header ...............\n"
+			 "..................................................................\n");
+	cr_assert_eq(guardctl(dir, "ratelimit show --ticket T", &out), 125);
+	cr_assert_not_null(strstr(out, path), "the error names the file: %s", out);
+	free(out);
+	remove_dir(dir);
+}
+
+Test(ratelimit_cli, looking_at_a_state_directory_without_a_file_creates_nothing)
+{
+	char *dir = fresh_dir(), *out;
+	char path[PATH_MAX];
+
+	cr_assert_eq(guardctl(dir, "ratelimit show --ticket T", &out), 0, "%s", out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/ratelimit.db", dir);
+	cr_assert_neq(access(path, F_OK), 0, "no state file was created");
+	remove_dir(dir);
+}
