@@ -21,7 +21,7 @@ enum {
 	CG_WORD_TILDE = 1u << 5,       /* begins with an unquoted ~ (or has one right after NAME=) */
 	CG_WORD_BRACE = 1u << 6,       /* contains an unquoted brace expansion {a,b} or {1..3} */
 };
-#define CG_WORD_EXPANDS (CG_WORD_PARAM | CG_WORD_CMDSUB | CG_WORD_ARITH)
+#define CG_WORD_EXPANDS (CG_WORD_PARAM | CG_WORD_CMDSUB | CG_WORD_ARITH | CG_WORD_BRACE)
 
 struct cg_word {
 	char *text;      /* quotes removed, escapes resolved, $'...' decoded; expansions kept verbatim */
