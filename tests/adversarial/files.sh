@@ -117,6 +117,43 @@ else
 fi
 kill "$other" 2>/dev/null
 
+# Other processes' /proc entries that need no ptrace access: a command
+# line can carry a password or a token (curl -H "Authorization: ...").
+CMD_TOKEN=CG-CMDLINE-$RANDOM$RANDOM
+bash -c 'sleep 1000; :' "$CMD_TOKEN" </dev/null >/dev/null 2>&1 &
+cmd_victim=$!
+CG_CLEANUP+=("kill $cmd_victim")
+sleep 0.2
+read_attack "read /proc/PID/cmdline of a process outside the run" "supervisor /proc check" \
+	"/proc/$cmd_victim/cmdline" "$CMD_TOKEN" "$T/atk-read-static" open "/proc/$cmd_victim/cmdline" "$WS"
+
+# The open race: a second thread swaps the path between an allowed file
+# and a secret of the same length while the main thread opens it.
+# /etc/shadow is carved out of Landlock's read set (race-free); another
+# process's /proc/PID/cmdline is only the supervisor's to refuse.
+race_attack()
+{
+	local name=$1 layer=$2 allowed=$3 secret=$4 token=$5 n
+	guard_hidden "$T/atk-open-race" 3000 "$allowed" "$secret" "$(printf '%s' "$token" | rev)"
+	summary=$(grep tries= "$WS/.out")
+	n=$(sed -n 's/.*leaks=\([0-9]*\).*/\1/p' "$WS/.out")
+	if [ -z "$summary" ]; then
+		fail "$name" "$layer" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	elif [ "${n:-0}" -ne 0 ] || grep -qF "$token" "$WS/.err"; then
+		fail "$name" "$layer" "the secret was read $n times ($summary)"
+	else
+		ok "$name ($summary)" "$layer"
+	fi
+}
+race_attack "open race: /etc/passwd <-> /etc/shadow, 3000 tries" "Landlock (secrets carved out of the read set)" \
+	/etc/passwd /etc/shadow "$SHADOW_LINE"
+# The allowed twin is our own /proc/self/cmdline, padded with slashes to
+# the same length.
+proc_path=/proc/$cmd_victim/cmdline
+pad=$(printf '%*s' $((${#cmd_victim} - 3)) '' | tr ' ' /)
+race_attack "open race: /proc/self/cmdline <-> /proc/PID/cmdline of an outside process, 3000 tries" \
+	"supervisor /proc check (Landlock cannot carve /proc/PID)" "/proc/self$pad""cmdline" "$proc_path" "$CMD_TOKEN"
+
 # A hard link that already exists when the run starts (made by someone
 # else): the kernel cannot tell it from any other workspace file.
 ln "$SECRET" "$WS/prelinked"

@@ -32,19 +32,19 @@ pid=$(cat "$WS/stubborn.pid" 2>/dev/null)
 check "timeout: exit 124 for a command that ignores SIGTERM" "contract" "got $GUARD_RC ($(last_output))" \
 	test "$GUARD_RC" -eq 124
 check "timeout: the process that ignored SIGTERM is gone" "supervisor kill (SIGKILL after grace)" \
-	"pid ${pid:-?} is alive" eval '[ -n "$pid" ] && ! alive "$pid" sh'
+	"${pid:+pid $pid is alive}${pid:-no pid was recorded: the command did not run}" eval '[ -n "$pid" ] && ! alive "$pid" sh'
 rm -f "$WS/grandchild.pid"
 guard --timeout 1 -- sh -c 'setsid sh -c "trap \"\" TERM HUP; echo \$\$ >'"$WS"'/grandchild.pid; while :; do sleep 1; done" & wait'
 sleep 0.2
 pid=$(cat "$WS/grandchild.pid" 2>/dev/null)
-check "timeout: a setsid grandchild is killed too" "process tracking" "pid ${pid:-?} is alive" \
+check "timeout: a setsid grandchild is killed too" "process tracking" "${pid:+pid $pid is alive}${pid:-no pid was recorded: the command did not run}" \
 	eval '[ -n "$pid" ] && ! alive "$pid" sh'
 [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 rm -f "$WS/grandchild.pid"
 guard -- sh -c 'setsid sh -c "trap \"\" TERM HUP; echo \$\$ >'"$WS"'/grandchild.pid; exec sleep 100" & sleep 0.3'
 sleep 0.2
 pid=$(cat "$WS/grandchild.pid" 2>/dev/null)
-check "exit: a setsid grandchild does not outlive a normal exit" "process tracking" "pid ${pid:-?} is alive" \
+check "exit: a setsid grandchild does not outlive a normal exit" "process tracking" "${pid:+pid $pid is alive}${pid:-no pid was recorded: the command did not run}" \
 	eval '[ -n "$pid" ] && ! alive "$pid" sleep'
 [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 
