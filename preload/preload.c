@@ -1,0 +1,913 @@
+/* preload.c - libguard-preload.so: the engine's decisions inside every
+ * dynamically linked process of a run, before a call reaches the kernel.
+ *
+ * How the shim gets the policy
+ *
+ *   The supervisor loads guard.conf once, writes the compiled policy with
+ *   cg_snapshot_publish() to RUN_DIR/policy.snapshot (created 0444, in a
+ *   directory the run cannot write) and starts the command with
+ *
+ *     LD_PRELOAD=/usr/lib/commandguard/libguard-preload.so
+ *     GUARD_SNAPSHOT=RUN_DIR/policy.snapshot   the file, by absolute path
+ *     GUARD_WORKSPACE=/abs/workspace           always an allowed path
+ *     GUARD_MONITOR=1                          only with --monitor
+ *     GUARD_REPORT=RUN_DIR/preload.sock        optional, see below
+ *
+ *   A path rather than an inherited fd: Python's subprocess closes every
+ *   fd it does not know (close_fds=True), so an fd would be gone in its
+ *   children and they would all fail closed.  The run's Landlock read set
+ *   must contain the snapshot file.  Each process maps the file, checks
+ *   its checksums and rebuilds the policy with the patterns PCRE2 already
+ *   compiled (about 15 us for the default policy), in the constructor, so
+ *   that no later call (in a vfork child, in a signal handler) has to.
+ *
+ *   Missing GUARD_SNAPSHOT (the shim preloaded by hand) or a snapshot that
+ *   does not load: every guarded call fails, with one line that says why,
+ *   unless GUARD_MONITOR=1.
+ *
+ * What it tells the supervisor
+ *
+ *   Every denial prints one line to stderr with one write(2):
+ *     guard: denied CALL DETAIL: MESSAGE [CATEGORY/RULE] (layer preload)
+ *   and, when GUARD_REPORT names a Unix datagram socket, sends it one
+ *   datagram (never blocking; lost if nobody listens):
+ *     "v1\tPID\tCALL\tDETAIL\tCATEGORY\tRULE\tblocked|allowed\tMESSAGE"
+ *   which the supervisor records as a denial with layer "preload".  stderr
+ *   alone is not enough: a program may point it at /dev/null.
+ *
+ * Descendants keep the shim: exec with a hand-made environment gets
+ * LD_PRELOAD and the GUARD_* entries put back (shim_fix_env), and
+ * system()/popen() restore them in environ for the shell they start.
+ *
+ * Safety.  The exec, open and connect paths never call malloc: PCRE2
+ * matches with a match block whose frames come from a static arena, paths
+ * are resolved in stack buffers, the real functions were found in the
+ * constructor.  Decisions that touch shared state (rule matching, the
+ * egress list) hold a spin lock that fork() takes and releases around
+ * itself (pthread_atfork), so a child never inherits it held.  A call the
+ * shim's own code makes (an lstat while resolving, a lookup of the
+ * egress list) is recognised by a thread-local flag and goes straight to
+ * libc.
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "guard/guard-internal.h"
+#include "preload/shim.h"
+
+struct shim_real shim_real;
+
+enum shim_state {
+	SHIM_NEW,          /* constructor not run yet */
+	SHIM_STARTING,     /* one thread is initialising */
+	SHIM_READY,        /* policy loaded */
+	SHIM_NO_SNAPSHOT,  /* GUARD_SNAPSHOT not set */
+	SHIM_BROKEN,       /* snapshot missing, unreadable or damaged */
+};
+
+static atomic_int state = SHIM_NEW;
+static struct cg_policy *policy;
+static struct cg_context context;
+static bool is_monitor;
+static char broken_reason[384];
+static atomic_bool has_said_broken;
+
+static char workspace[PATH_MAX];
+static char report_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+/* "NAME=value" of our variables as the run started, for descendants. */
+enum { ENV_PRELOAD, ENV_SNAPSHOT, ENV_WORKSPACE, ENV_MONITOR, ENV_REPORT, N_ENV };
+static const char *const env_names[N_ENV] = { "LD_PRELOAD", CG_SNAPSHOT_ENV, CG_WORKSPACE_ENV,
+					       CG_MONITOR_ENV, CG_REPORT_ENV };
+static char env_saved[N_ENV][PATH_MAX + 32];
+static char self_path[PATH_MAX];   /* this library, as the loader found it */
+
+static __thread int depth __attribute__((tls_model("initial-exec")));
+
+/* ---------------------------------------------------------------- the lock */
+
+static atomic_int decision_lock;
+
+static void lock(void)
+{
+	while (atomic_exchange_explicit(&decision_lock, 1, memory_order_acquire))
+		sched_yield();
+}
+
+static void unlock(void)
+{
+	atomic_store_explicit(&decision_lock, 0, memory_order_release);
+}
+
+static void unlock_in_child(void)
+{
+	atomic_store_explicit(&decision_lock, 0, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- the arena */
+
+/* PCRE2's backtracking frames (20 KiB at first, doubling when a match
+ * needs more) and the match block.  Used only under the lock; a block is
+ * returned to the arena when it is the last one handed out, which is how
+ * PCRE2 uses it (free the old frames, allocate bigger ones). */
+#define ARENA_SIZE (1u << 20)
+#define ARENA_BLOCKS 32
+static unsigned char arena[ARENA_SIZE] __attribute__((aligned(64)));
+static size_t arena_top;
+static struct { size_t offset, size; bool is_free; } arena_block[ARENA_BLOCKS];
+static size_t arena_n;
+
+static void *arena_alloc(size_t size, void *data)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (arena_n == ARENA_BLOCKS || size > ARENA_SIZE - arena_top)
+		return NULL;   /* PCRE2 reports "no memory": the rule fails closed */
+	arena_block[arena_n].offset = arena_top;
+	arena_block[arena_n].size = size;
+	arena_block[arena_n].is_free = false;
+	arena_n++;
+	arena_top += size;
+	return arena + arena_top - size;
+}
+
+static void arena_release(void *ptr, void *data)
+{
+	size_t offset = (size_t)((unsigned char *)ptr - arena);
+
+	if (!ptr)
+		return;
+	for (size_t i = 0; i < arena_n; i++)
+		if (arena_block[i].offset == offset)
+			arena_block[i].is_free = true;
+	while (arena_n > 0 && arena_block[arena_n - 1].is_free) {
+		arena_n--;
+		arena_top = arena_block[arena_n].offset;
+	}
+}
+
+/* ---------------------------------------------------------------- reporting */
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void say(const char *line)
+{
+	write_all(STDERR_FILENO, line, strlen(line));
+}
+
+static void report_to_supervisor(const char *call, const char *detail, const struct cg_reason *why,
+				 bool is_enforced)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char msg[1024];
+	int fd, n;
+
+	if (!report_path[0] || !shim_real.sendto)
+		return;
+	n = snprintf(msg, sizeof(msg), "v1\t%d\t%s\t%s\t%s\t%s\t%s\t%s", (int)getpid(), call, detail,
+		     why->category, why->rule, is_enforced ? "blocked" : "allowed", why->message);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	memcpy(addr.sun_path, report_path, strlen(report_path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	shim_real.sendto(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
+			 sizeof(addr));
+	close(fd);
+}
+
+static void report(const char *call, const char *detail, const struct cg_reason *why,
+		   bool is_enforced)
+{
+	char line[1200];
+	int n;
+
+	if (why->rule[0])
+		n = snprintf(line, sizeof(line), "guard: denied %s %s: %s [%s/%s] (layer preload%s)\n",
+			     call, detail, why->message, why->category, why->rule,
+			     is_enforced ? "" : ", monitor: allowed");
+	else
+		n = snprintf(line, sizeof(line), "guard: denied %s %s: %s [%s] (layer preload%s)\n",
+			     call, detail, why->message, why->category,
+			     is_enforced ? "" : ", monitor: allowed");
+	if (n > 0 && (size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (n > 0)
+		write_all(STDERR_FILENO, line, (size_t)n);
+	report_to_supervisor(call, detail, why, is_enforced);
+}
+
+/* ---------------------------------------------------------------- initialisation */
+
+static void resolve_real(void)
+{
+#define REAL(name) *(void **)&shim_real.name = dlsym(RTLD_NEXT, #name)
+#define REAL_AS(field, name) *(void **)&shim_real.field = dlsym(RTLD_NEXT, name)
+	REAL(execve); REAL(execvpe); REAL(fexecve); REAL(execveat);
+	REAL(posix_spawn); REAL(posix_spawnp); REAL(system); REAL(popen);
+	REAL(open); REAL(open64); REAL(openat); REAL(openat64);
+	REAL_AS(open_2, "__open_2"); REAL_AS(open64_2, "__open64_2");
+	REAL_AS(openat_2, "__openat_2"); REAL_AS(openat64_2, "__openat64_2");
+	REAL(creat); REAL(creat64); REAL(fopen); REAL(fopen64); REAL(freopen); REAL(freopen64);
+	REAL(rename); REAL(renameat); REAL(renameat2); REAL(link); REAL(linkat);
+	REAL(symlink); REAL(symlinkat); REAL(unlink); REAL(unlinkat); REAL(rmdir);
+	REAL(mkdir); REAL(mkdirat); REAL(truncate); REAL(truncate64);
+	REAL(chmod); REAL(fchmodat); REAL(chown); REAL(lchown); REAL(fchownat);
+	REAL(connect); REAL(bind); REAL(listen); REAL(sendto); REAL(sendmsg);
+	REAL(getaddrinfo); REAL(gethostbyname); REAL(gethostbyname2);
+#undef REAL
+#undef REAL_AS
+}
+
+static void save_env(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)shim_init, &info) && info.dli_fname && info.dli_fname[0] == '/')
+		snprintf(self_path, sizeof(self_path), "%s", info.dli_fname);
+	if (self_path[0])
+		snprintf(env_saved[ENV_PRELOAD], sizeof(env_saved[0]), "LD_PRELOAD=%s", self_path);
+	for (int i = ENV_SNAPSHOT; i < N_ENV; i++) {
+		const char *v = getenv(env_names[i]);
+		size_t name_len = strlen(env_names[i]), len = v ? strlen(v) : 0;
+		if (!v || name_len + len + 2 > sizeof(env_saved[0]))
+			continue;
+		memcpy(env_saved[i], env_names[i], name_len);
+		env_saved[i][name_len] = '=';
+		memcpy(env_saved[i] + name_len + 1, v, len + 1);
+	}
+}
+
+static int map_snapshot(const char *path, struct cg_error *err)
+{
+	struct stat st;
+	void *data;
+	int fd, rc;
+
+	fd = shim_real.open ? shim_real.open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		cg_error_set(err, path, 0, "", "cannot open the policy snapshot: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		cg_error_set(err, path, 0, "", "the policy snapshot is empty or unreadable");
+		close(fd);
+		return -1;
+	}
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (data == MAP_FAILED) {
+		cg_error_set(err, path, 0, "", "cannot map the policy snapshot: %s", strerror(errno));
+		return -1;
+	}
+	rc = cg_policy_snapshot_load(&policy, data, (size_t)st.st_size, err);
+	munmap(data, (size_t)st.st_size);
+	return rc < 0 ? -1 : 0;
+}
+
+static enum shim_state load_policy(void)
+{
+	const char *path = getenv(CG_SNAPSHOT_ENV);
+	const char *ws = getenv(CG_WORKSPACE_ENV);
+	const char *monitor = getenv(CG_MONITOR_ENV);
+	const char *report_env = getenv(CG_REPORT_ENV);
+	struct cg_error err = { 0 };
+	char msg[sizeof(err.message) + sizeof(err.file) + 8];
+
+	is_monitor = monitor && strcmp(monitor, "1") == 0;
+	if (report_env && strlen(report_env) < sizeof(report_path))
+		snprintf(report_path, sizeof(report_path), "%s", report_env);
+	if (!path || !path[0]) {
+		snprintf(broken_reason, sizeof(broken_reason),
+			 "libguard-preload.so is loaded without %s", CG_SNAPSHOT_ENV);
+		return SHIM_NO_SNAPSHOT;
+	}
+	if (ws && ws[0] == '/' && strlen(ws) < sizeof(workspace)) {
+		snprintf(workspace, sizeof(workspace), "%s", ws);
+		context.workspace = workspace;
+	}
+	if (map_snapshot(path, &err) < 0 ||
+	    cg_policy_set_match_memory(policy, arena_alloc, arena_release, NULL) < 0 ||
+	    cg_egress_new(&context.egress, policy, &err) < 0) {
+		snprintf(broken_reason, sizeof(broken_reason), "policy snapshot unusable: %s",
+			 cg_error_format(&err, msg, sizeof(msg)));
+		return SHIM_BROKEN;
+	}
+	context.policy = policy;
+	return SHIM_READY;
+}
+
+void shim_init(void)
+{
+	int expected = SHIM_NEW;
+
+	if (atomic_load_explicit(&state, memory_order_acquire) >= SHIM_READY)
+		return;
+	if (!atomic_compare_exchange_strong(&state, &expected, SHIM_STARTING)) {
+		/* Another thread is initialising; this thread's own nested
+		 * calls (depth > 0) must not wait for themselves. */
+		if (depth > 0)
+			return;
+		while (atomic_load_explicit(&state, memory_order_acquire) == SHIM_STARTING)
+			sched_yield();
+		return;
+	}
+	depth++;
+	resolve_real();
+	save_env();
+	pthread_atfork(lock, unlock, unlock_in_child);
+	enum shim_state s = load_policy();
+	depth--;
+	atomic_store_explicit(&state, s, memory_order_release);
+}
+
+__attribute__((constructor)) static void shim_constructor(void)
+{
+	shim_init();
+}
+
+/* ---------------------------------------------------------------- the guard */
+
+bool shim_enter(void)
+{
+	shim_init();
+	if (depth > 0 || atomic_load_explicit(&state, memory_order_acquire) == SHIM_STARTING)
+		return false;
+	depth++;
+	return true;
+}
+
+void shim_leave(void)
+{
+	depth--;
+}
+
+/* The common end of every check: v is the engine's verdict (or CG_BLOCK
+ * with why filled for a shim that has no policy). */
+static int conclude(const char *call, const char *detail, enum cg_verdict v,
+		    const struct cg_reason *why, int deny_errno, int saved_errno)
+{
+	if (v == CG_ALLOW) {
+		errno = saved_errno;
+		return 0;
+	}
+	report(call, detail, why, !is_monitor);
+	if (is_monitor) {
+		errno = saved_errno;
+		return 0;
+	}
+	errno = deny_errno;
+	return -1;
+}
+
+/* No usable policy: the first refusal says why, the rest are silent. */
+static int refuse_unloaded(const char *call, const char *detail, int deny_errno, int saved_errno)
+{
+	if (!atomic_exchange(&has_said_broken, true)) {
+		char line[600];
+		snprintf(line, sizeof(line), "guard: %s: %s %s (layer preload)\n", broken_reason,
+			 is_monitor ? "allowing" : "refusing", "guarded calls");
+		say(line);
+	}
+	(void)call;
+	(void)detail;
+	if (is_monitor) {
+		errno = saved_errno;
+		return 0;
+	}
+	errno = deny_errno;
+	return -1;
+}
+
+static int decide(const char *call, const char *detail, const struct cg_event *ev, bool needs_lock,
+		  int deny_errno, int saved_errno)
+{
+	struct cg_reason why;
+	enum cg_verdict v;
+
+	if (atomic_load_explicit(&state, memory_order_acquire) != SHIM_READY)
+		return refuse_unloaded(call, detail, deny_errno, saved_errno);
+	if (needs_lock)
+		lock();
+	v = cg_decide(&context, ev, &why);
+	if (needs_lock)
+		unlock();
+	if (v == CG_BLOCK)
+		snprintf(why.layer, sizeof(why.layer), "preload");
+	return conclude(call, detail, v, &why, deny_errno, saved_errno);
+}
+
+/* The directory dirfd stands for, or the cwd; into out (PATH_MAX). */
+static int base_of(int dirfd, char *out)
+{
+	char proc[64];
+	ssize_t n;
+
+	if (dirfd == AT_FDCWD)
+		return getcwd(out, PATH_MAX) ? 0 : -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	n = readlink(proc, out, PATH_MAX - 1);
+	if (n <= 0 || out[0] != '/')
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* What /proc/self/fd/FD names, when it is a path. */
+static int fd_path(int fd, char *out)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, out, PATH_MAX - 1);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	/* An fd whose file was unlinked since it was opened: the name it had. */
+	if (n > 10 && strcmp(out + n - 10, " (deleted)") == 0)
+		out[n - 10] = '\0';
+	return 0;
+}
+
+/* Resolve path (relative to dirfd) as the kernel would, into out.  The
+ * kernel does it for us when the object exists (an O_PATH open and a
+ * readlink of its /proc/self/fd entry: three system calls however deep
+ * the path); for a name still to be created, its directory.  1 resolved,
+ * 0 the call will fail anyway (let it), -1 could not tell. */
+static int resolve_path(int dirfd, const char *path, bool is_nofollow, char *out)
+{
+	int fd, rc;
+
+	fd = shim_real.openat(dirfd, path, O_PATH | O_CLOEXEC | (is_nofollow ? O_NOFOLLOW : 0));
+	if (fd >= 0) {
+		rc = fd_path(fd, out);
+		close(fd);
+		return rc == 0 && out[0] == '/' ? 1 : -1;
+	}
+	if (errno != ENOENT)
+		return errno == ENOTDIR || errno == EACCES || errno == ENAMETOOLONG ? 0 : -1;
+	/* A dangling symlink: creating through it makes its target, which
+	 * only a walk component by component finds. */
+	if (!is_nofollow) {
+		fd = shim_real.openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return -1;
+		}
+	}
+
+	/* Split off the last component ("dir/name", "name", "dir/name/"). */
+	char parent[PATH_MAX];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(parent))
+		return 0;
+	memcpy(parent, path, n + 1);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = '\0';
+	char *slash = strrchr(parent, '/');
+	const char *last;
+	if (!slash) {
+		last = path;
+		snprintf(parent, sizeof(parent), ".");
+	} else {
+		*slash = '\0';
+		last = path + (slash - parent) + 1;
+		if (slash == parent)
+			snprintf(parent, sizeof(parent), "/");
+	}
+	fd = shim_real.openat(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	rc = fd_path(fd, out);
+	close(fd);
+	if (rc < 0 || out[0] != '/')
+		return -1;
+	size_t len = strlen(out), last_len = strcspn(last, "/");
+	if (len + 1 + last_len + 1 > PATH_MAX)
+		return 0;
+	if (len > 1)
+		out[len++] = '/';
+	memcpy(out + len, last, last_len);
+	out[len + last_len] = '\0';
+	/* "dir/.." or "dir/." as the last component: tidy lexically. */
+	if (strcmp(last, "..") == 0 || strcmp(last, ".") == 0)
+		return cg_path_normalize("/", out, out, PATH_MAX) == 0 ? 1 : -1;
+	return 1;
+}
+
+int shim_check_path(const char *call, int dirfd, const char *path, unsigned access,
+		    bool is_nofollow)
+{
+	int saved_errno = errno, rc;
+	char resolved[PATH_MAX];
+
+	if (shim_is_null(path) || !shim_enter())
+		return 0;
+	rc = resolve_path(dirfd, path, is_nofollow, resolved);
+	if (rc < 0) {
+		/* No /proc, or an error we cannot read: walk it ourselves. */
+		char base[PATH_MAX];
+		if (path[0] != '/' && base_of(dirfd, base) < 0)
+			rc = 0;
+		else
+			rc = cg_path_resolve(path[0] == '/' ? "/" : base, path, resolved) == 0 ? 1 : 0;
+	}
+	if (rc == 0) {
+		shim_leave();
+		errno = saved_errno;
+		return 0;
+	}
+	struct cg_event ev = { .kind = CG_EV_OPEN };
+	ev.u.open.path = resolved;
+	ev.u.open.access = access;
+	ev.u.open.pid = getpid();
+	rc = decide(call, resolved, &ev, false, EACCES, saved_errno);
+	shim_leave();
+	return rc;
+}
+
+int shim_check_opened(const char *call, int fd, const char *path, unsigned access)
+{
+	int saved_errno = errno, rc;
+	char opened[PATH_MAX];
+
+	if (fd < 0 || !shim_enter())
+		return 0;
+	if (fd_path(fd, opened) < 0) {
+		shim_leave();
+		/* No /proc: judge the name instead. */
+		return shim_check_path(call, AT_FDCWD, path, access, false);
+	}
+	/* Pipes, sockets and memfds reopened through /proc/self/fd have no
+	 * path to judge. */
+	if (opened[0] != '/' || strncmp(opened, "/memfd:", 7) == 0) {
+		shim_leave();
+		errno = saved_errno;
+		return 0;
+	}
+	struct cg_event ev = { .kind = CG_EV_OPEN };
+	ev.u.open.path = opened;
+	ev.u.open.access = access;
+	ev.u.open.pid = getpid();
+	rc = decide(call, opened, &ev, false, EACCES, saved_errno);
+	shim_leave();
+	return rc;
+}
+
+int shim_check_exec(const char *call, int dirfd, const char *path, char *const argv[])
+{
+	int saved_errno = errno, rc;
+	char base[PATH_MAX], resolved[PATH_MAX];
+	size_t argc = 0;
+
+	if (shim_is_null(path))
+		return 0;
+	if (!shim_enter()) {
+		/* Our own code never starts programs: this is a signal
+		 * handler that interrupted a decision on this thread, and the
+		 * policy is busy.  Refuse rather than let it through unseen. */
+		if (depth > 0) {
+			say("guard: denied exec during a decision (signal handler) (layer preload)\n");
+			errno = EPERM;
+			return -1;
+		}
+		return 0;
+	}
+	while (argv && argv[argc])
+		argc++;
+	struct cg_event ev = { .kind = CG_EV_EXEC };
+	ev.u.exec.path = path;
+	ev.u.exec.argv = argv;
+	ev.u.exec.argc = argc;
+	rc = decide(call, path, &ev, true, EPERM, saved_errno);
+	/* A symlink to a forbidden program (ln -s /usr/bin/sudo x) runs
+	 * that program: judge the name it resolves to as well. */
+	if (rc == 0 && atomic_load(&state) == SHIM_READY &&
+	    (path[0] == '/' || base_of(dirfd, base) == 0) &&
+	    cg_path_resolve(path[0] == '/' ? "/" : base, path, resolved) == 0) {
+		const char *a = strrchr(path, '/'), *b = strrchr(resolved, '/');
+		if (strcmp(a ? a + 1 : path, b ? b + 1 : resolved) != 0) {
+			ev.u.exec.path = resolved;
+			rc = decide(call, resolved, &ev, true, EPERM, saved_errno);
+		}
+	}
+	shim_leave();
+	return rc;
+}
+
+int shim_check_shell(const char *call, const char *command)
+{
+	int saved_errno = errno, rc;
+
+	if (shim_is_null(command) || !shim_enter())
+		return 0;
+	struct cg_event ev = { .kind = CG_EV_SHELL };
+	ev.u.script.text = command;
+	ev.u.script.len = strlen(command);
+	rc = decide(call, command, &ev, true, EPERM, saved_errno);
+	shim_leave();
+	return rc;
+}
+
+/* Addresses that an allowed name lookup returned in this process: the
+ * program connects to them next, and the egress list (resolved on its
+ * own, maybe to other addresses of the same host) must not say no. */
+#define LEARNED_MAX 256
+static struct { int family; unsigned char addr[16]; } learned[LEARNED_MAX];
+static size_t n_learned;
+
+static void learn(int family, const void *addr)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < n_learned; i++)
+		if (learned[i].family == family && memcmp(learned[i].addr, addr, len) == 0)
+			return;
+	if (n_learned == LEARNED_MAX)
+		return;
+	learned[n_learned].family = family;
+	memcpy(learned[n_learned].addr, addr, len);
+	n_learned++;
+}
+
+void shim_learn_addrinfo(const struct addrinfo *res)
+{
+	lock();
+	for (; res; res = res->ai_next) {
+		if (res->ai_family == AF_INET && res->ai_addr)
+			learn(AF_INET, &((const struct sockaddr_in *)(const void *)res->ai_addr)->sin_addr);
+		else if (res->ai_family == AF_INET6 && res->ai_addr)
+			learn(AF_INET6, &((const struct sockaddr_in6 *)(const void *)res->ai_addr)->sin6_addr);
+	}
+	unlock();
+}
+
+void shim_learn_hostent(const struct hostent *h)
+{
+	if (!h || (h->h_addrtype != AF_INET && h->h_addrtype != AF_INET6))
+		return;
+	lock();
+	for (char **a = h->h_addr_list; a && *a; a++)
+		learn(h->h_addrtype, *a);
+	unlock();
+}
+
+static bool is_learned(const struct sockaddr *sa, socklen_t len)
+{
+	int family = sa->sa_family;
+	const void *addr;
+	bool found = false;
+
+	if (family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
+		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
+		addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return false;
+	lock();
+	for (size_t i = 0; i < n_learned && !found; i++)
+		found = learned[i].family == family &&
+			memcmp(learned[i].addr, addr, family == AF_INET ? 4 : 16) == 0;
+	unlock();
+	return found;
+}
+
+static void format_sockaddr(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
+{
+	char ip[64] = "?";
+
+	if (!sa || len < (socklen_t)sizeof(sa_family_t)) {
+		snprintf(out, size, "(no address)");
+	} else if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "%s:%u", ip, ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *)sa;
+		size_t max = len - offsetof(struct sockaddr_un, sun_path);
+		if (max > sizeof(un->sun_path))
+			max = sizeof(un->sun_path);
+		snprintf(out, size, "unix:%.*s", (int)max, un->sun_path[0] ? un->sun_path : "@");
+	} else {
+		snprintf(out, size, "family %d", sa->sa_family);
+	}
+}
+
+int shim_check_net(const char *call, enum cg_event_kind kind, const struct sockaddr *addr,
+		   socklen_t len)
+{
+	int saved_errno = errno, rc;
+	char detail[160];
+
+	if (!shim_enter())
+		return 0;
+	if (kind == CG_EV_CONNECT && addr && atomic_load(&state) == SHIM_READY &&
+	    is_learned(addr, len)) {
+		shim_leave();
+		errno = saved_errno;
+		return 0;
+	}
+	format_sockaddr(addr, len, detail, sizeof(detail));
+	struct cg_event ev = { .kind = kind };
+	ev.u.net.addr = addr;
+	ev.u.net.len = len;
+	rc = decide(call, detail, &ev, true, EPERM, saved_errno);
+	shim_leave();
+	return rc;
+}
+
+int shim_check_host(const char *call, const char *host)
+{
+	int saved_errno = errno, rc;
+	unsigned char bin[16];
+
+	if (shim_is_null(host) || !shim_enter())
+		return 0;
+	/* A numeric address is not a lookup: connect() judges it. */
+	if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
+		shim_leave();
+		return 0;
+	}
+	struct cg_event ev = { .kind = CG_EV_HOST };
+	ev.u.host.host = host;
+	rc = decide(call, host, &ev, true, EPERM, saved_errno);
+	shim_leave();
+	errno = saved_errno;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- environment */
+
+static bool name_is(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* Does the LD_PRELOAD entry list this library (space or colon separated)? */
+static bool preload_has_self(const char *entry)
+{
+	const char *v = entry + strlen("LD_PRELOAD="), *self = env_saved[ENV_PRELOAD] + 11;
+	size_t n = strlen(self);
+
+	while (*v) {
+		size_t len = strcspn(v, ": ");
+		if (len == n && strncmp(v, self, n) == 0)
+			return true;
+		v += len;
+		v += strspn(v, ": ");
+	}
+	return false;
+}
+
+static bool env_is_complete(char *const envp[])
+{
+	for (int i = 0; i < N_ENV; i++) {
+		bool is_found = false;
+		if (!env_saved[i][0])
+			continue;
+		for (size_t k = 0; envp && envp[k] && !is_found; k++) {
+			if (i == ENV_PRELOAD)
+				is_found = name_is(envp[k], "LD_PRELOAD") && preload_has_self(envp[k]);
+			else
+				is_found = strcmp(envp[k], env_saved[i]) == 0;
+		}
+		if (!is_found)
+			return false;
+	}
+	return true;
+}
+
+size_t shim_env_slots(char *const envp[])
+{
+	size_t n = 0;
+
+	while (envp && envp[n])
+		n++;
+	return n + N_ENV + 1;
+}
+
+char *const *shim_fix_env(char *const envp[], char **buf, size_t n_buf, char *preload_buf,
+			  size_t preload_size)
+{
+	size_t n = 0;
+	const char *their_preload = NULL;
+
+	if (env_is_complete(envp))
+		return envp;
+	for (size_t k = 0; envp && envp[k]; k++) {
+		bool is_ours = false;
+		for (int i = 0; i < N_ENV && !is_ours; i++)
+			is_ours = env_saved[i][0] && name_is(envp[k], env_names[i]);
+		if (name_is(envp[k], "LD_PRELOAD"))
+			their_preload = envp[k] + 11;
+		if (is_ours)
+			continue;
+		if (n + 1 >= n_buf)
+			return NULL;
+		buf[n++] = envp[k];
+	}
+	for (int i = 0; i < N_ENV; i++) {
+		if (!env_saved[i][0])
+			continue;
+		if (n + 1 >= n_buf)
+			return NULL;
+		buf[n] = env_saved[i];
+		/* Keep the program's own preloads after ours. */
+		if (i == ENV_PRELOAD && their_preload && their_preload[0] &&
+		    snprintf(preload_buf, preload_size, "%s:%s", env_saved[i], their_preload) <
+			    (int)preload_size)
+			buf[n] = preload_buf;
+		n++;
+	}
+	buf[n] = NULL;
+	return buf;
+}
+
+void shim_restore_environ(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+	char entry[PATH_MAX + 16];
+
+	if (env_saved[ENV_PRELOAD][0]) {
+		snprintf(entry, sizeof(entry), "LD_PRELOAD=%s", preload ? preload : "");
+		if (!preload || !preload_has_self(entry)) {
+			char value[PATH_MAX * 2];
+			if (preload && preload[0])
+				snprintf(value, sizeof(value), "%s:%s", self_path, preload);
+			else
+				snprintf(value, sizeof(value), "%s", self_path);
+			setenv("LD_PRELOAD", value, 1);
+		}
+	}
+	for (int i = ENV_SNAPSHOT; i < N_ENV; i++) {
+		if (!env_saved[i][0])
+			continue;
+		const char *want = env_saved[i] + strlen(env_names[i]) + 1;
+		const char *have = getenv(env_names[i]);
+		if (!have || strcmp(have, want) != 0)
+			setenv(env_names[i], want, 1);
+	}
+}
+
+const char *shim_find_program(const char *file, const char *path_env, char *out)
+{
+	const char *p = path_env && path_env[0] ? path_env : "/bin:/usr/bin";
+	size_t file_len = strlen(file);
+
+	if (!file[0] || strchr(file, '/'))
+		return file;
+	while (true) {
+		size_t len = strcspn(p, ":");
+		/* An empty PATH entry is the current directory. */
+		if (len + 1 + file_len + 1 <= PATH_MAX) {
+			if (len == 0) {
+				memcpy(out, file, file_len + 1);
+			} else {
+				memcpy(out, p, len);
+				out[len] = '/';
+				memcpy(out + len + 1, file, file_len + 1);
+			}
+			struct stat st;
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+				return out;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return file;
+}
