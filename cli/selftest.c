@@ -293,6 +293,26 @@ static void child_daemon(void)
 	printf("daemon=%s\n", pid_text[0] ? pid_text : "none");
 }
 
+/* Who the command runs as, and with which capabilities (read with a raw
+ * call: the shim must not be what answers). */
+static void child_ids(void)
+{
+	char buf[4096];
+	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read((int)fd, buf, sizeof(buf) - 1) : -1;
+	const char *eff, *bnd;
+
+	if (fd >= 0)
+		close((int)fd);
+	buf[n > 0 ? n : 0] = '\0';
+	eff = strstr(buf, "\nCapEff:");
+	bnd = strstr(buf, "\nCapBnd:");
+	printf("uid=%d\neuid=%d\ngid=%d\n", (int)getuid(), (int)geteuid(), (int)getgid());
+	printf("cap_eff=%llx\ncap_bnd=%llx\n",
+	       eff ? strtoull(eff + strlen("\nCapEff:"), NULL, 16) : ~0ULL,
+	       bnd ? strtoull(bnd + strlen("\nCapBnd:"), NULL, 16) : ~0ULL);
+}
+
 /* "ok", or "errno=N@step". */
 static void try_listen(const char *name, uint32_t addr)
 {
@@ -330,6 +350,8 @@ static int run_child(int argc, char **argv)
 		printf("no_new_privs=%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 	else if (strcmp(action, "forkloop") == 0 && argc > 3)
 		child_fork_loop((unsigned)strtoul(argv[3], NULL, 10));
+	else if (strcmp(action, "ids") == 0)
+		child_ids();
 	else if (strcmp(action, "marker") == 0 && argc > 3)
 		child_marker(argv[3]);
 	else if (strcmp(action, "flood") == 0 && argc > 3)
@@ -694,7 +716,9 @@ static int setup_dirs(struct selftest *st)
 	}
 	snprintf(st->workspace, sizeof(st->workspace), "%s/workspace", st->root_dir);
 	snprintf(st->state_dir, sizeof(st->state_dir), "%s/state", st->root_dir);
-	if (mkdir(st->workspace, 0755) < 0 || mkdir(st->state_dir, 0700) < 0)
+	/* mkdtemp's 0700 would keep a --user run out of its own workspace */
+	if (chmod(st->root_dir, 0755) < 0 || mkdir(st->workspace, 0755) < 0 ||
+	    mkdir(st->state_dir, 0700) < 0)
 		return -errno;
 	/* Two copies of this binary: only the name differs, and the name is
 	 * what the command rules judge.  Copies, not symlinks, so that the
@@ -807,8 +831,11 @@ static void check_environment(struct selftest *st)
 /* ------------------------------------------------------------------ */
 /* Static checks */
 
-static void check_script(struct selftest *st, const struct cg_context *ctx, const char *layer,
-			 const char *label, const char *script, const char *want_category)
+/* `shown` is the script as the table prints it (NULL: the script itself),
+ * so that the rows do not carry this run's temporary paths. */
+static void check_script_as(struct selftest *st, const struct cg_context *ctx, const char *layer,
+			    const char *label, const char *shown, const char *script,
+			    const char *want_category)
 {
 	struct cg_event ev = { .kind = CG_EV_SCRIPT, .u.script = { script, strlen(script) } };
 	struct cg_reason why;
@@ -816,7 +843,7 @@ static void check_script(struct selftest *st, const struct cg_context *ctx, cons
 	double t0 = now_ms();
 	enum cg_verdict v = cg_decide(ctx, &ev, &why);
 
-	snprintf(name, sizeof(name), "%s: %s", label, script);
+	snprintf(name, sizeof(name), "%s: %s", label, shown ? shown : script);
 	if (!want_category) {
 		if (v == CG_ALLOW)
 			record(st, layer, name, RESULT_PASS, t0, "allowed");
@@ -832,6 +859,12 @@ static void check_script(struct selftest *st, const struct cg_context *ctx, cons
 	} else {
 		record(st, layer, name, RESULT_PASS, t0, "%s", cg_reason_format(&why, line, sizeof(line)));
 	}
+}
+
+static void check_script(struct selftest *st, const struct cg_context *ctx, const char *layer,
+			 const char *label, const char *script, const char *want_category)
+{
+	check_script_as(st, ctx, layer, label, NULL, script, want_category);
 }
 
 static void check_static(struct selftest *st)
@@ -856,10 +889,12 @@ static void check_static(struct selftest *st)
 		check_script(st, ctx, "static", "blocks", dangerous[i].script, dangerous[i].category);
 
 	snprintf(script, sizeof(script), "cat %s/public", st->workspace);
-	check_script(st, ctx, "static", "path in the workspace", script, NULL);
+	check_script_as(st, ctx, "static", "path in the workspace", "cat $WORKSPACE/public", script,
+			NULL);
 	check_script(st, ctx, "static", "path escape with ..", "cat /workspace/../etc/passwd", "path");
 	snprintf(script, sizeof(script), "cat %s/etc-link/passwd", st->workspace);
-	check_script(st, ctx, "static", "path through a symlink", script, "path");
+	check_script_as(st, ctx, "static", "path through a symlink", "cat $WORKSPACE/etc-link/passwd",
+			script, "path");
 	check_script(st, ctx, "static", "redirection target", "echo x > /root/.profile", "path");
 }
 
@@ -1103,6 +1138,71 @@ static void check_nnp(struct selftest *st)
 		else
 			record(st, "kernel", name, RESULT_FAIL, t0, "PR_GET_NO_NEW_PRIVS is %ld: a setuid "
 			       "program could gain privileges", nnp);
+	}
+	free(r);
+}
+
+/* Capabilities that would let a command leave the room: mounts and
+ * namespaces, tracing, modules, raw network, bypassing file permissions. */
+#define DANGEROUS_CAPS ((1ULL << 1) | (1ULL << 2) | (1ULL << 12) | (1ULL << 13) | \
+			(1ULL << 16) | (1ULL << 17) | (1ULL << 19) | (1ULL << 21))
+
+static unsigned long long field_hex(const struct run *r, const char *key)
+{
+	char buf[64];
+
+	return field(r, key, buf, sizeof(buf)) ? strtoull(buf, NULL, 16) : ~0ULL;
+}
+
+static void check_capabilities(struct selftest *st)
+{
+	const char *name = "dangerous capabilities dropped";
+	struct run *r = calloc(1, sizeof(*r));
+	double t0 = now_ms();
+	int rc;
+
+	if (!r)
+		return;
+	rc = run_helper(st, NULL, "ids", NULL, NULL, RUN_BOUND_MS, r);
+	if (!run_broken(st, "kernel", name, t0, rc, r)) {
+		unsigned long long eff = field_hex(r, "cap_eff"), bnd = field_hex(r, "cap_bnd");
+		if ((eff | bnd) & DANGEROUS_CAPS)
+			record(st, "kernel", name, RESULT_FAIL, t0, "the command kept CapEff %llx, CapBnd "
+			       "%llx (CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE, ... must go)",
+			       eff, bnd);
+		else
+			record(st, "kernel", name, RESULT_PASS, t0, "CapEff %llx, CapBnd %llx", eff, bnd);
+	}
+	free(r);
+}
+
+/* The seed's "non-root execution": as root, --user runs the command as an
+ * unprivileged user with no capabilities left. */
+static void check_user(struct selftest *st)
+{
+	static const char *const opts[] = { "--user", "65534:65534", NULL };
+	const char *name = "--user 65534 runs the command unprivileged";
+	struct run *r;
+	double t0 = now_ms();
+	int rc;
+
+	if (geteuid() != 0) {
+		record(st, "kernel", name, RESULT_INFO, t0, "not root: commands run as the calling user "
+		       "(uid %d)", (int)geteuid());
+		return;
+	}
+	if (!(r = calloc(1, sizeof(*r))))
+		return;
+	rc = run_helper(st, opts, "ids", NULL, NULL, RUN_BOUND_MS, r);
+	if (!run_broken(st, "kernel", name, t0, rc, r)) {
+		long uid = field_long(r, "uid", -1), euid = field_long(r, "euid", -1);
+		unsigned long long eff = field_hex(r, "cap_eff");
+		if (uid == 65534 && euid == 65534 && eff == 0)
+			record(st, "kernel", name, RESULT_PASS, t0, "uid %ld, euid %ld, no capabilities",
+			       uid, euid);
+		else
+			record(st, "kernel", name, RESULT_FAIL, t0, "uid %ld, euid %ld, CapEff %llx (exit "
+			       "%d)", uid, euid, eff, r->status);
 	}
 	free(r);
 }
@@ -1478,6 +1578,8 @@ int cg_cmd_selftest(int argc, char **argv)
 	check_read(st);
 	check_shim(st);
 	check_nnp(st);
+	check_capabilities(st);
+	check_user(st);
 	check_process_limit(st);
 	check_output_cap(st);
 	check_timeout(st);
