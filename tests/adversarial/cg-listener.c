@@ -15,9 +15,14 @@
 
 #include "atk.h"
 
+/* One line per contact: the payload is cut at its first newline. */
 static void log_line(int log, const char *what, const char *buf, ssize_t n)
 {
-	dprintf(log, "%s %.*s\n", what, (int)(n > 0 ? (n > 64 ? 64 : n) : 0), buf ? buf : "");
+	int len = (int)(n > 0 ? (n > 64 ? 64 : n) : 0);
+	const char *nl = buf ? memchr(buf, '\n', (size_t)len) : NULL;
+	if (nl)
+		len = (int)(nl - buf);
+	dprintf(log, "%s %.*s\n", what, len, buf ? buf : "");
 }
 
 int main(int argc, char **argv)

