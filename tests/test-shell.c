@@ -123,6 +123,14 @@ Test(quoting, ansi_c_quotes_decode_their_escapes)
 	cg_script_free(s);
 }
 
+Test(quoting, ansi_c_quotes_encode_unicode_escapes_as_utf8_and_keep_unknown_escapes)
+{
+	struct cg_script *s = parse("echo $'\\u41\\u4e2d\\U0001F600\\x\\q\\c'");
+
+	WORDS(s, 0, "echo", "A\xe4\xb8\xad\xf0\x9f\x98\x80\\x\\q\\c");
+	cg_script_free(s);
+}
+
 Test(quoting, ansi_c_quote_ends_at_a_decoded_nul_like_bash)
 {
 	struct cg_script *s = parse("echo $'ab\\0cd'e");
@@ -309,6 +317,19 @@ Test(expansions, glob_characters_are_flagged_only_when_unquoted)
 	cr_assert_eq(word(s, 0, 4)->flags, CG_WORD_QUOTED);
 	cr_assert_eq(word(s, 0, 5)->flags, CG_WORD_QUOTED);
 	cr_assert_eq(word(s, 0, 6)->flags, CG_WORD_QUOTED);
+	cg_script_free(s);
+}
+
+Test(expansions, extended_glob_patterns_are_one_glob_word_and_their_substitutions_are_parsed)
+{
+	struct cg_script *s = parse("ls @(a|b) !(x*) +(\"y z\") *(c) ?(d$(id))");
+
+	cr_assert_eq(s->n_cmds, 2);
+	WORDS(s, 0, "ls", "@(a|b)", "!(x*)", "+(\"y z\")", "*(c)", "?(d$(id))");
+	for (size_t i = 1; i < 5; i++)
+		cr_assert_eq(word(s, 0, i)->flags, CG_WORD_GLOB, "word %zu", i);
+	cr_assert_eq(word(s, 0, 5)->flags, CG_WORD_GLOB | CG_WORD_CMDSUB);
+	WORDS(s, 1, "id");
 	cg_script_free(s);
 }
 
