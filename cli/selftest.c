@@ -3,7 +3,7 @@
  * Proves, on this machine with this build and this policy, that every
  * layer is there and refuses what it should, judging each check by its
  * effect: the marker file was not created, the secret's content did not
- * appear, the grandchild's end of a FIFO was closed.  Four groups:
+ * appear, the grandchild's end of a FIFO was closed.  Three groups:
  *
  *   environment  what the kernel offers (guard/probe.c) and so which
  *                layers a run will use; a missing feature is a failed
