@@ -281,13 +281,14 @@ static void on_exec(struct cg_supervisor *sup, bool is_at)
 		respond(sup, -EBADF, 0, false);
 		return;
 	}
-	argv = calloc(MAX_ARGS + 1, sizeof(*argv));
-	if (!argv) {
-		respond(sup, -ENOMEM, 0, false);
-		return;
-	}
-	for (; argv_addr && argc < MAX_ARGS; argc++) {
+	for (size_t cap = 0; argv_addr && argc < MAX_ARGS; argc++) {
 		uint64_t p;
+		if (argc + 1 >= cap) {
+			char **grown = realloc(argv, (cap = cap ? cap * 2 : 64) * sizeof(*argv));
+			if (!grown)
+				break;
+			argv = grown;
+		}
 		if (peek(pid, argv_addr + argc * 8, &p, 8) != 8 || !p)
 			break;
 		if (used >= CG_SCRATCH_BYTES ||
@@ -299,6 +300,8 @@ static void on_exec(struct cg_supervisor *sup, bool is_at)
 		argv[argc] = sup->scratch + used;
 		used += strlen(argv[argc]) + 1;
 	}
+	if (argv)
+		argv[argc] = NULL;
 	if (!still_valid(sup))
 		goto out;
 	ev.u.exec.path = path;

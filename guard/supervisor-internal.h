@@ -15,13 +15,17 @@
 
 /* ---------- filter.c ---------- */
 
-/* A seccomp program generated in the parent, loaded in the child with the
- * raw seccomp(2) call: libseccomp's seccomp_load() allocates, which a
- * forked child of a possibly threaded caller must not do. */
+/* The seccomp program of a run, generated at build time by gen-filter
+ * (filter-bpf.c), loaded in the child with the raw seccomp(2) call. */
 struct cg_filter {
-	struct sock_fprog prog;   /* prog.filter owned */
+	struct sock_fprog prog;   /* prog.filter points at the built-in program */
 	bool traps_files;         /* the file calls go to the supervisor */
 };
+
+extern const struct sock_filter cg_bpf_landlock_paths[];
+extern const unsigned short cg_bpf_landlock_paths_len;
+extern const struct sock_filter cg_bpf_trap_files[];
+extern const unsigned short cg_bpf_trap_files_len;
 
 int cg_filter_build(struct cg_filter *f, bool trap_files, struct cg_error *err);
 void cg_filter_free(struct cg_filter *f);

@@ -1,0 +1,96 @@
+/* filter-rules.c - the rules of the seccomp filter every process of a
+ * run carries.  Compiled into guard/gen-filter only: the build turns them
+ * into BPF once (guard/filter-bpf.c), and guard-exec loads that program
+ * as it is, without generating it again on every start (see filter.c). */
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guard/filter-rules.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Calls that have no place in a runner, refused with EPERM. */
+static const char *const refused[] = {
+	"ptrace", "process_vm_readv", "process_vm_writev",
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+	"mount", "umount2", "pivot_root", "swapon", "swapoff", "reboot",
+	"bpf", "perf_event_open", "userfaultfd", "unshare", "setns",
+	"open_tree", "move_mount", "fsopen", "fsmount", "fspick", "mount_setattr",
+	"chroot", "acct", "quotactl", "quotactl_fd", "add_key", "request_key", "keyctl",
+	"lookup_dcookie", "name_to_handle_at", "open_by_handle_at", "iopl", "ioperm",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup",
+	"sethostname", "setdomainname", "fanotify_init", "nfsservctl",
+};
+
+/* Sent to the supervisor: the decisions that need the policy. */
+static const char *const notified[] = {
+	"execve", "execveat", "connect", "bind", "listen", "sendmsg", "sendmmsg",
+};
+
+/* The file calls, notified only where Landlock cannot carry the path rules. */
+static const char *const file_calls[] = {
+	"open", "openat", "openat2", "creat", "rename", "renameat", "renameat2",
+	"link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat", "mkdir", "mkdirat",
+	"rmdir", "truncate", "chmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchownat",
+	"mknod", "mknodat",
+};
+
+static int add_named(scmp_filter_ctx ctx, uint32_t action, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	/* A name this libseccomp does not know is a call it cannot filter
+	 * anyway on this architecture; skip it rather than fail the run. */
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	return seccomp_rule_add(ctx, action, nr, 0);
+}
+
+int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
+{
+	static const uint64_t ns_flags[] = {
+		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
+		CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME,
+	};
+	int rc;
+
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if ((rc = add_named(ctx, SCMP_ACT_ERRNO(EPERM), refused[i])))
+			return rc;
+	for (size_t i = 0; i < sizeof(notified) / sizeof(notified[0]); i++)
+		if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, notified[i])))
+			return rc;
+	/* sendto with no address goes to the peer connect() already judged. */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, SCMP_A4(SCMP_CMP_NE, 0));
+	if (rc)
+		return rc;
+	if (trap_files)
+		for (size_t i = 0; i < sizeof(file_calls) / sizeof(file_calls[0]); i++)
+			if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, file_calls[i])))
+				return rc;
+	/* clone's flags are a plain argument the filter can see; clone3 passes
+	 * them in memory it cannot, so clone3 answers ENOSYS and libc falls
+	 * back to clone. */
+	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+		if (rc)
+			return rc;
+	}
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc)
+		return rc;
+	/* kill is left to Landlock's signal scope; where the kernel lacks it
+	 * the supervisor's cgroup and process group are the boundary. */
+	return 0;
+}
