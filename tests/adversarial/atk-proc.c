@@ -25,6 +25,12 @@
  *   tgkill PID      tgkill(PID, PID, SIGKILL)
  *   parent-mem      open /proc/PPID/mem (the supervisor's memory) for writing
  *   fds             list every open fd above 2 and read what it gives
+ *   persist HEARTBEAT FORBIDDEN MARKER  for 20 s: append a line to
+ *                   HEARTBEAT and try to start FORBIDDEN, every 50 ms (run.sh
+ *                   kills the supervisor meanwhile: the guard must fail
+ *                   closed)
+ *   persist-deep HEARTBEAT FORBIDDEN MARKER  the same in a setsid grandchild
+ *                   while the main process waits
  * When FORBIDDEN and MARKER follow, the attack then tries to execve
  * FORBIDDEN, to show that the guard still holds after the attempt.
  */
@@ -224,6 +230,38 @@ int main(int argc, char **argv)
 		rc = open(path, O_RDWR | O_CLOEXEC);
 		if (rc >= 0)
 			printf("PARENT-MEM-OPEN\n");
+	} else if (!strcmp(mode, "persist") || !strcmp(mode, "persist-deep")) {
+		if (argc < 5)
+			atk_die("persist needs HEARTBEAT FORBIDDEN MARKER");
+		if (!strcmp(mode, "persist-deep")) {
+			pid_t pid = fork();
+			if (pid > 0) {
+				for (int i = 0; i < 20; i++)
+					sleep(1);
+				return 0;
+			}
+			setsid();
+		}
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		for (int i = 0; i < 400; i++) {
+			int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (fd >= 0) {
+				dprintf(fd, "beat %d\n", i);
+				close(fd);
+			}
+			pid_t pid = fork();
+			if (pid == 0) {
+				char *args[] = { "true", argv[4], NULL };
+				execve(argv[3], args, environ);
+				_exit(1);
+			}
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+			usleep(50000);
+		}
+		return 0;
 	} else if (!strcmp(mode, "fds")) {
 		list_fds();
 	} else if (!strcmp(mode, "runner")) {

@@ -178,6 +178,43 @@ else
 	ok "procs: no fd above 2 reaches the command (not the caller's, not the guard's)" "fd hygiene"
 fi
 
+# The supervisor dies (kill -9 from outside, an OOM kill): the command
+# must not go on unguarded.  It beats and tries the forbidden program
+# every 50 ms (in the main process, or in a setsid grandchild while the
+# main process waits); after the kill the beats must stop and the program
+# never run.
+for mode in persist persist-deep; do
+	rm -f "$WS/beat" "$MK"
+	(cd "$WS" && exec "$GUARD_EXEC" --workspace "$WS" --ticket "adv-$$-$mode" -- \
+		"$T/atk-proc" $mode "$WS/beat" "$FORBIDDEN" "$MK") >/dev/null 2>&1 </dev/null &
+	sup=$!
+	for i in $(seq 50); do
+		[ "$(marker_count "$WS/beat")" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -9 "$sup"
+	wait "$sup" 2>/dev/null
+	sleep 0.5
+	b1=$(marker_count "$WS/beat")
+	sleep 0.5
+	b2=$(marker_count "$WS/beat")
+	left=$(pgrep -f "$WS/t/atk-proc $mode" | tr '\n' ' ')
+	name="procs: the supervisor is killed ($mode)"
+	if [ "$b1" -lt 3 ]; then
+		fail "$name" "fail closed" "the command never got going ($b1 beats)"
+	elif [ "$(marker_count "$MK")" -ne 0 ]; then
+		pkill -9 -f "$WS/t/atk-proc $mode"
+		fail "$name" "fail closed" "the forbidden program ran"
+	elif [ "$b2" -gt "$b1" ] || [ -n "$left" ]; then
+		pkill -9 -f "$WS/t/atk-proc $mode"
+		fail "$name" "PR_SET_PDEATHSIG, process tracking" \
+			"the command outlived it (beats $b1 -> $b2; pids $left; the forbidden program did not run)"
+	else
+		ok "$name: the command dies with it ($b1 beats, then none)" \
+			"PR_SET_PDEATHSIG / listener closed: fail closed"
+	fi
+done
+
 # New namespaces.
 for mode in unshare-user clone-user clone3-user unshare-net; do
 	guard -- "$T/atk-proc" $mode
