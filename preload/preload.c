@@ -202,11 +202,38 @@ static void report_to_supervisor(const char *call, const char *detail, const str
 	close(fd);
 }
 
+/* execvp and Python's subprocess try every PATH entry in turn: one line
+ * for "mount" is enough, not one per directory.  The last denial's call,
+ * rule and program name, hashed. */
+static atomic_uint_least64_t last_denial;
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static bool is_repeat(const char *call, const char *detail, const struct cg_reason *why)
+{
+	const char *base = strrchr(detail, '/');
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = hash_str(h, call);
+	h = hash_str(h, why->category);
+	h = hash_str(h, why->rule);
+	h = hash_str(h, base && strcmp(why->category, "path") != 0 ? base : detail);
+	return atomic_exchange(&last_denial, h) == h;
+}
+
 static void report(const char *call, const char *detail, const struct cg_reason *why,
 		   bool is_enforced)
 {
 	char line[1200];
 	int n;
+
+	if (is_repeat(call, detail, why))
+		return;
 
 	if (why->rule[0])
 		n = snprintf(line, sizeof(line), "guard: denied %s %s: %s [%s/%s] (layer preload%s)\n",

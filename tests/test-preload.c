@@ -424,6 +424,43 @@ Test(preload_exec, descendants_keep_the_shim_in_a_fresh_environment, .init = set
 	assert_refused(&r, "EACCES", "grandchild");
 }
 
+Test(preload_exec, python_os_system_mount_prints_a_denial_and_no_mount_table, .init = setup_builtin,
+     .fini = teardown) {
+	struct run r;
+	char *argv[] = { "/usr/bin/python3", "-c",
+			 "import os, subprocess\n"
+			 "print('system', os.system('mount'))\n"
+			 "try:\n"
+			 "    subprocess.run(['mount'])\n"
+			 "except PermissionError as e:\n"
+			 "    print('subprocess', e.errno)\n", NULL };
+
+	cr_assert_eq(access(argv[0], X_OK), 0, "python3 is needed for this test");
+	run_env(&r, NULL, argv);
+	cr_assert(strstr(r.out, "guard: denied system mount: Command contains blocked operation: mount "
+				"[system-modification/mount] (layer preload)"), "%s", r.out);
+	cr_assert(strstr(r.out, "system -1"), "%s", r.out);
+	cr_assert(strstr(r.out, "subprocess 1"), "EPERM from the exec in the child: %s", r.out);
+	cr_assert_null(strstr(r.out, " on / type "), "no mount table: %s", r.out);
+	/* Python's child tries every PATH directory: said once. */
+	char *first = strstr(r.out, "guard: denied execv");
+	cr_assert_not_null(first, "%s", r.out);
+	cr_assert_null(strstr(first + 1, "guard: denied execv"), "%s", r.out);
+}
+
+Test(preload_exec, a_shell_under_the_shim_cannot_read_secrets_or_start_forbidden_programs,
+     .init = setup_builtin, .fini = teardown) {
+	struct run r;
+	char *argv[] = { "/bin/sh", "-c", "cat /etc/shadow; mount; echo still-here", NULL };
+
+	run_env(&r, NULL, argv);
+	cr_assert(strstr(r.out, "guard: denied open /etc/shadow"), "%s", r.out);
+	cr_assert(strstr(r.out, "guard: denied execve /usr/bin/mount") ||
+		  strstr(r.out, "guard: denied execve /bin/mount"), "%s", r.out);
+	cr_assert_null(strstr(r.out, " on / type "), "%s", r.out);
+	cr_assert(strstr(r.out, "still-here"), "%s", r.out);
+}
+
 /* ---------------------------------------------------------------- network */
 
 static void setup_net(void)
