@@ -70,14 +70,15 @@ static void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-/* The arrays of cg_script carry no capacity: it is the next power of two at
- * or above the count, so appending reallocates only when the count is one.
- * Returns the array with room for one more element, or NULL. */
+/* The arrays of cg_script carry no capacity: it is 4, or the next power of
+ * two at or above the count, so appending reallocates only when the count
+ * is 0 or such a power.  Returns the array with room for one more element,
+ * or NULL. */
 static void *room_for_one(void *array, size_t count, size_t size)
 {
-	if (count & (count - 1))
+	if (count != 0 && (count < 4 || (count & (count - 1))))
 		return array;
-	return realloc(array, (count ? 2 * count : 1) * size);
+	return realloc(array, (count ? 2 * count : 4) * size);
 }
 
 static bool is_name_start(char c)
@@ -100,6 +101,20 @@ static bool is_meta(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' ||
 	       c == '<' || c == '>' || c == '(' || c == ')';
+}
+
+/* Characters that mean nothing to the lexer inside an unquoted word, so a
+ * run of them is copied at once. */
+static bool is_plain(char c)
+{
+	switch (c) {
+	case ' ': case '\t': case '\n': case ';': case '&': case '|': case '<': case '>':
+	case '(': case ')': case '\\': case '\'': case '"': case '$': case '`': case '*':
+	case '?': case '[': case '~': case '{': case '}': case ',': case '.': case '\0':
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* ---------------------------------------------------------------- parser state */
@@ -171,9 +186,10 @@ static bool at(const struct parser *p, const char *lit)
 /* `word` stands at pos as a whole word: the form reserved words must have. */
 static bool at_word(const struct parser *p, const char *word)
 {
+	if (!at(p, word))
+		return false;
 	size_t n = strlen(word);
-
-	return at(p, word) && (p->pos + n == p->len || is_meta(p->src[p->pos + n]));
+	return p->pos + n == p->len || is_meta(p->src[p->pos + n]);
 }
 
 static void step(struct parser *p, size_t n)
@@ -987,8 +1003,11 @@ static int lex_double(struct parser *p, struct word_state *w, int holder, bool i
 		} else if (c == '`') {
 			r = lex_backquote(p, w, holder, !is_heredoc);
 		} else {
-			r = buf_addc(&w->text, c) ? oom(p) : 0;
-			p->pos++;
+			size_t run = 1;
+			while (p->pos + run < p->len && !strchr("\"\\$`", p->src[p->pos + run]))
+				run++;
+			r = buf_add(&w->text, p->src + p->pos, run) ? oom(p) : 0;
+			p->pos += run;
 		}
 		if (r)
 			return r;
@@ -1098,6 +1117,12 @@ static int lex_word(struct parser *p, struct cg_word *out, int holder, enum word
 			r = lex_dollar(p, &w, holder, false);
 		} else if (c == '`') {
 			r = lex_backquote(p, &w, holder, false);
+		} else if (is_plain(c)) {
+			size_t run = 1;
+			while (p->pos + run < p->len && is_plain(p->src[p->pos + run]))
+				run++;
+			r = buf_add(&w.text, p->src + p->pos, run) ? oom(p) : 0;
+			p->pos += run;
 		} else {
 			if (c == '*' || c == '?' || c == '[')
 				w.flags |= CG_WORD_GLOB;
@@ -1367,58 +1392,55 @@ static bool at_compound(struct parser *p)
 	return false;
 }
 
-/* Gives the commands of each element of a pipeline of two or more their
- * place in it.  Commands of a compound element share the element's place,
- * unless they form an inner pipeline of their own; commands inside
- * substitutions (deeper) keep theirs. */
-static void assign_pipeline(struct parser *p, const size_t *starts, size_t n)
+/* Gives the commands of a pipeline element (from `first` on) their place
+ * in a pipeline of two or more.  Commands of a compound element share the
+ * element's place, unless they form a pipeline of their own (pipe_len > 1);
+ * commands inside substitutions (deeper) keep theirs. */
+static void place_in_pipeline(struct parser *p, size_t first, int id, int index)
 {
 	struct cg_script *s = p->sh->script;
-	int id = p->sh->next_pipeline++;
 
-	for (size_t e = 0; e < n; e++) {
-		size_t stop = e + 1 < n ? starts[e + 1] : s->n_cmds;
-		for (size_t i = starts[e]; i < stop; i++) {
-			struct cg_simple_cmd *c = &s->cmds[i];
-			if (c->depth != p->depth || c->pipe_len > 1)
-				continue;
+	for (size_t i = first; i < s->n_cmds; i++) {
+		struct cg_simple_cmd *c = &s->cmds[i];
+		if (c->depth == p->depth && c->pipe_len == 1) {
 			c->pipeline = id;
-			c->pipe_index = (int)e;
-			c->pipe_len = (int)n;
+			c->pipe_index = index;
 		}
 	}
 }
 
 static int parse_pipeline(struct parser *p)
 {
-	size_t *starts = NULL, n = 0;
-	int r = 0;
+	struct cg_script *s = p->sh->script;
+	size_t first = s->n_cmds, element = first;
+	int id = -1, n = 0;
 
 	while (peek(p) == T_WORD && at_word(p, "!"))
 		p->pos++;
 	for (;;) {
-		size_t *more = room_for_one(starts, n, sizeof(*starts));
-		if (!more) {
-			r = oom(p);
-			break;
-		}
-		starts = more;
-		starts[n++] = p->sh->script->n_cmds;
-		r = parse_command(p);
+		int r = parse_command(p);
 		if (r)
-			break;
+			return r;
+		if (id >= 0)
+			place_in_pipeline(p, element, id, n);
+		n++;
 		enum tok t = peek(p);
 		if (t != T_PIPE && t != T_PIPE_AMP)
 			break;
+		if (id < 0) { /* a second element: this is a pipeline */
+			id = p->sh->next_pipeline++;
+			place_in_pipeline(p, first, id, 0);
+		}
 		p->pos += t == T_PIPE ? 1 : 2;
 		r = skip_linebreaks(p);
 		if (r)
-			break;
+			return r;
+		element = s->n_cmds;
 	}
-	if (r == 0 && n > 1)
-		assign_pipeline(p, starts, n);
-	free(starts);
-	return r;
+	for (size_t i = first; id >= 0 && i < s->n_cmds; i++)
+		if (s->cmds[i].pipeline == id)
+			s->cmds[i].pipe_len = n;
+	return 0;
 }
 
 static int parse_and_or(struct parser *p)
