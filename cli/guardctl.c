@@ -18,6 +18,7 @@
 
 #include "cli/cmd-state.h"
 #include "cli/options.h"
+#include "cli/selftest.h"
 
 static void print_error(const struct cg_error *err)
 {
@@ -283,6 +284,8 @@ int main(int argc, char **argv)
 		return with_env(argc - 1, argv + 1, run_events);
 	if (strcmp(cmd, "profile") == 0)
 		return with_env(argc - 1, argv + 1, run_profile);
+	if (strcmp(cmd, "selftest") == 0)
+		return cg_cmd_selftest(argc - 1, argv + 1);
 	if (strcmp(cmd, "ratelimit") == 0)
 		return with_env(argc - 1, argv + 1, run_ratelimit);
 	fprintf(stderr, "guardctl: unknown command '%s'\n", cmd);
