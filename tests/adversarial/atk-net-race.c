@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -22,6 +23,7 @@ struct race {
 	struct sockaddr_in sin;
 	struct in_addr allowed, denied;
 	atomic_int stop;
+	atomic_int started;
 };
 
 static void *flipper(void *arg)
@@ -29,6 +31,7 @@ static void *flipper(void *arg)
 	struct race *r = arg;
 	volatile in_addr_t *a = &r->sin.sin_addr.s_addr;
 	unsigned seed = (unsigned)getpid();
+	atomic_store(&r->started, 1);
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		*a = r->denied.s_addr;
 		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
@@ -55,6 +58,8 @@ int main(int argc, char **argv)
 	pthread_t t;
 	if (pthread_create(&t, NULL, flipper, &r) != 0)
 		atk_die("pthread_create failed");
+	while (!atomic_load(&r.started))
+		sched_yield();
 	long ok = 0, refused = 0;
 	for (long i = 0; i < tries; i++) {
 		int fd = socket(AF_INET, (is_tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);

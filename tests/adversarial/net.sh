@@ -133,12 +133,12 @@ listen ns tcp 10.200.0.2 $((PORT + 2)) "$WS/race-tcp.log"
 listen ns udp 10.200.0.2 $((PORT + 2)) "$WS/race-udp.log"
 for kind in tcp udp; do
 	log=$WS/race-$kind.log
-	unguarded "$T/atk-net-race" $kind 300 127.0.0.1 10.200.0.2 $((PORT + 2))
+	unguarded "$T/atk-net-race" $kind 1000 127.0.0.1 10.200.0.2 $((PORT + 2))
 	sleep 0.3
 	base=$(contacts "$log")
 	if [ "$base" -eq 0 ]; then
 		fail "net: $kind address race" "supervisor connect on its own copy" \
-			"baseline: the swap never reached 10.200.0.2 without the guard ($(last_output))"
+			"baseline: the swap never reached 10.200.0.2 without the guard in 1000 tries ($(last_output))"
 		continue
 	fi
 	guard -- "$T/atk-net-race" $kind 2000 127.0.0.1 10.200.0.2 $((PORT + 2))
@@ -152,7 +152,7 @@ for kind in tcp udp; do
 			"supervisor connect/sendto on its own copy of the address" \
 			"10.200.0.2 was reached $((after - base)) times ($summary)"
 	else
-		ok "net: $kind address race: 10.200.0.2 reached 0/2000 (unguarded $base/300; $summary)" \
+		ok "net: $kind address race: 10.200.0.2 reached 0/2000 (unguarded $base/1000; $summary)" \
 			"supervisor connect/sendto on its own copy of the address"
 	fi
 done
