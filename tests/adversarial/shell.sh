@@ -49,10 +49,27 @@ static|false || mount @MK@
 static|(mount @MK@)
 static|{ mount @MK@; }
 static|if true; then mount @MK@; fi
+static|bash -c '{mount,@MK@}'
+static|bash -c 'x=mXunt; ${x/X/o} @MK@'
+static|bash -c 'x=MOUNT; ${x,,} @MK@'
+static|bash -c 'c=mount; ${!c:-$c} @MK@'
+static|IFS=_; c=mount_@MK@; $c
+static|echo mount | { read c; $c @MK@; }
+static|bash -c 'exec -a true mount @MK@'
+static|"$(command -v mount)" @MK@
+static|env -S 'mount @MK@'
+runtime|BASH_ENV=@WS@/bin/bashenv bash -c true
+runtime|awk 'BEGIN { system("mount @MK@") }'
+runtime|sed -n '1e mount @MK@' @WS@/bin/bashenv
+runtime|tar -cf /dev/null --checkpoint=1 --checkpoint-action=exec='mount @MK@' @WS@/bin/bashenv
+runtime|find @WS@/bin -maxdepth 0 -exec sh -c 'mount "$1"' _ @MK@ \;
+runtime|git -c alias.x='!mount @MK@' x
 runtime|@WS@/bin/mo?nt @MK@
 runtime|@WS@/bin/m[o]unt @MK@
 END
 )
+
+printf 'mount %s\n' "$MK" >"$WS/bin/bashenv"
 
 while IFS='|' read -r expect template; do
 	[ -n "$template" ] || continue
