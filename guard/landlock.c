@@ -209,7 +209,7 @@ static int grant_list(struct builder *b, const struct cg_strlist *list, uint64_t
 }
 
 int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
-			const char *workspace, struct cg_error *err)
+			const char *workspace, const char *run_dir, struct cg_error *err)
 {
 	struct cg_ll_ruleset_attr attr = { 0 };
 	struct builder b = { .ll = ll, .workspace = workspace };
@@ -250,6 +250,8 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 		rc = grant_list(&b, &s->cli_allow_write, LL_READ);
 	if (!rc && workspace)
 		rc = grant(&b, workspace, LL_READ);
+	if (!rc && run_dir)
+		rc = grant(&b, run_dir, LL_READ);
 	/* Writes: allowed plus the workspace plus the always-allowed devices,
 	 * minus the secrets and --deny-write. */
 	b.excluded[1] = &s->cli_deny_write;

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -276,13 +277,18 @@ static void free_env(char **envp)
 	free(envp);
 }
 
-static char **build_env(const struct cg_run_options *opt)
+/* The caller's environment without GUARD_* and the policy's denied
+ * names, plus the shim's: LD_PRELOAD and `shim_env` (cg_snapshot_publish's
+ * NUL-separated list, ended by an empty string). */
+static char **build_env(const struct cg_run_options *opt, const char *shim_env)
 {
 	size_t n = 0, k = 0;
 	char **envp;
 	const char *preload_old = NULL;
 
 	for (char **e = environ; *e; e++)
+		n++;
+	for (const char *e = shim_env; *e; e += strlen(e) + 1)
 		n++;
 	envp = calloc(n + 2, sizeof(*envp));
 	if (!envp)
@@ -310,10 +316,54 @@ static char **build_env(const struct cg_run_options *opt)
 		snprintf(envp[k++], len, "LD_PRELOAD=%s%s%s", opt->preload_path,
 			 preload_old && *preload_old ? " " : "", preload_old ? preload_old : "");
 	}
+	for (const char *e = shim_env; *e; e += strlen(e) + 1)
+		if (!(envp[k++] = strdup(e)))
+			goto fail;
 	return envp;
 fail:
 	free_env(envp);
 	return NULL;
+}
+
+/* A directory for the run's files that the run can read but not write
+ * (outside every allowed path): the shim's policy snapshot. */
+static int make_run_dir(char *out, size_t size, const char *run_id, struct cg_error *err)
+{
+	char bases[3][PATH_MAX];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	size_t n = 0;
+
+	snprintf(bases[n++], PATH_MAX, "/run/commandguard");
+	if (xdg && xdg[0] == '/')
+		snprintf(bases[n++], PATH_MAX, "%.*s/commandguard", PATH_MAX - 16, xdg);
+	snprintf(bases[n++], PATH_MAX, "/dev/shm/commandguard-%u", (unsigned)geteuid());
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (mkdir(bases[i], 0755) < 0 && errno != EEXIST)
+			continue;
+		/* someone else's directory, or a symlink planted there, is not ours */
+		if (lstat(bases[i], &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 022))
+			continue;
+		if (snprintf(out, size, "%s/%s.%d", bases[i], run_id, (int)getpid()) >= (int)size)
+			continue;
+		if (mkdir(out, 0755) == 0)
+			return 0;
+	}
+	out[0] = '\0';
+	cg_error_set(err, NULL, 0, "preload", "no directory for the run's policy snapshot");
+	return -EACCES;
+}
+
+static void remove_run_dir(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (!dir[0])
+		return;
+	snprintf(path, sizeof(path), "%s/policy.snapshot", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static uint64_t parse_caps(const struct cg_strlist *names)
@@ -598,7 +648,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	struct cg_filter filter = { 0 };
 	struct cg_landlock landlock = { .ruleset_fd = -1 };
 	struct child_msg msg;
-	char path_buf[PATH_MAX];
+	char path_buf[PATH_MAX], run_dir[PATH_MAX] = "";
+	char shim_env[2 * PATH_MAX + 64] = "";
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
 	int signal_fd = -1, pidfd = -1, was_subreaper = 0;
 	struct shared_setup *shared = MAP_FAILED;
@@ -628,10 +679,19 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "no command");
 		return -EINVAL;
 	}
-	plan.envp = build_env(opt);
+	if (opt->preload_path) {
+		rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err);
+		if (!rc)
+			rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
+						 shim_env, sizeof(shim_env), err);
+		if (rc)
+			goto out;
+	}
+	plan.envp = build_env(opt, shim_env);
 	if (!plan.envp) {
+		rc = -ENOMEM;
 		cg_error_set(err, NULL, 0, "run", "out of memory");
-		return -ENOMEM;
+		goto out;
 	}
 	plan.path = find_program(opt->argv[0], plan.envp, path_buf, sizeof(path_buf));
 	plan.argv = opt->argv;
@@ -709,7 +769,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	 * accesses instead of refusing them, which only the notifications
 	 * can do, so it goes without Landlock. */
 	if (!opt->monitor)
-		rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, err);
+		rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, run_dir[0] ? run_dir : NULL,
+					 err);
 	if (!rc)
 		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, err);
 	if (!rc && filter.prog.len > MAX_BPF_INSNS) {
@@ -807,6 +868,7 @@ out:
 	cg_landlock_free(&landlock);
 	cg_filter_free(&filter);
 	free_env(plan.envp);
+	remove_run_dir(run_dir);
 	if (rc)
 		cg_run_result_free(res);
 	return rc;

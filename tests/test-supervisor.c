@@ -582,3 +582,27 @@ Test(supervisor, monitor_mode_records_a_blocked_exec_and_lets_it_run)
 	cr_assert(has_denial(&res, "execve"), "monitor mode did not record the violation");
 	cg_run_result_free(&res);
 }
+
+Test(supervisor, the_shim_gets_a_snapshot_the_run_cannot_write_and_it_is_removed_after)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	const char *shim = BUILDDIR "/preload/.libs/libguard-preload.so";
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	char snapshot[512] = "";
+
+	require_landlock();
+	cr_assert_eq(access(shim, R_OK), 0, "the preload shim %s is not built", shim);
+	snprintf(script, sizeof(script), "echo \"$GUARD_SNAPSHOT\"; exec '%s' rawwrite \"$GUARD_SNAPSHOT\"",
+		 PROG("attack"));
+	options(&opt, argv);
+	opt.preload_path = shim;
+	run_opts(&opt, &res);
+	cr_assert_eq(sscanf(out(&res), "%511s", snapshot), 1, "%s", out(&res));
+	cr_assert(snapshot[0] == '/', "no GUARD_SNAPSHOT: %s", out(&res));
+	cr_assert(strstr(out(&res), "rawwrite errno"), "the run could write its own policy: %s",
+		  out(&res));
+	cr_assert_not(exists(snapshot), "%s survived the run", snapshot);
+	cg_run_result_free(&res);
+}

@@ -4,6 +4,7 @@
  *   read PATH          -> "read ok" | "read errno N"
  *   openat2 PATH | proc-root PATH | symlink-read PATH LINK
  *   create PATH        -> "create ok" | "create errno N"
+ *   rawwrite PATH      -> "rawwrite ok" | "rawwrite errno N" (no libc wrapper: past the shim)
  *   io_uring | ptrace | unshare | clone-newuser
  *   kill PID           -> "kill ok" | "kill errno N"
  *   setsid-grandchild PIDFILE: the grandchild writes its pid, sleeps
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 			return report("symlink", -1);
 		return try_read("read", open(link, O_RDONLY));
 	}
+	if (!strcmp(op, "rawwrite"))
+		return report("rawwrite", syscall(SYS_openat, AT_FDCWD, arg, O_WRONLY | O_APPEND));
 	if (!strcmp(op, "create"))
 		return report("create", open(arg, O_WRONLY | O_CREAT | O_EXCL, 0644));
 	if (!strcmp(op, "io_uring"))
