@@ -1421,6 +1421,8 @@ static void find_binaries(struct selftest *st)
 		snprintf(st->preload, sizeof(st->preload), "%s/%s", PKGLIBDIR, PRELOAD_NAME);
 		st->has_preload = access(st->preload, R_OK) == 0;
 	}
+	if (st->has_preload && realpath(st->preload, dir))
+		memcpy(st->preload, dir, sizeof(st->preload));
 }
 
 /* ------------------------------------------------------------------ */
