@@ -85,6 +85,27 @@ check "guardctl check: blocked is 126 with the same message" "contract" "exit $r
 rc=$?
 check "guardctl check: allowed is 0" "contract" "exit $rc; $(last_output)" test $rc -eq 0
 
+# Runtime denials: one line on stderr each.
+rm -f "$WS/marker"
+guard -- "$T/atk-exec-static" execve "$FORBIDDEN" "$WS/marker"
+check "denial: a runtime denial prints 'guard: denied execve ...'" "seccomp exec check" \
+	"stderr: $(head -c 200 "$WS/.err")" grep -q '^guard: denied execve' "$WS/.err"
+
+# Command-line policy reaches the runtime layers, not only the static check.
+rm -f "$WS/marker"
+guard --deny-run=helper -- "$T/atk-exec-static" execve "$INNOCENT" "$WS/marker"
+check "flags: --deny-run=helper stops helper started at run time" "seccomp exec check (CLI rules)" \
+	"it ran (exit $GUARD_RC)" test ! -e "$WS/marker"
+guard --allow-write="$OUTSIDE" -- "$T/atk-write-static" create "$OUTSIDE/allowed-by-flag" "$WS"
+check "flags: --allow-write=DIR lets the command write there" "Landlock write set (CLI)" \
+	"it could not (exit $GUARD_RC; $(last_output))" test -s "$OUTSIDE/allowed-by-flag"
+
+# --monitor records and blocks nothing.
+rm -f "$WS/marker"
+guard --monitor -- "$T/atk-exec-static" execve "$FORBIDDEN" "$WS/marker"
+check "monitor: the forbidden program runs and the violation is reported" "monitor mode" \
+	"exit $GUARD_RC; $(last_output)" eval '[ -s "$WS/marker" ] && grep -qi "monitor\|would deny" "$WS/.err"'
+
 # --json: one result object
 guard --json -- sh -c 'echo hello; echo oops >&2; exit 3'
 check "json: exit code 3 passes through with --json" "contract" "got $GUARD_RC" test "$GUARD_RC" -eq 3
