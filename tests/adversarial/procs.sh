@@ -215,6 +215,25 @@ for mode in persist persist-deep; do
 	fi
 done
 
+# Leaving the run's cgroups (the process limit, the kill at the end):
+# write our pid into the root cgroups of pids and of the v2 hierarchy.
+cat >"$WS/cgroup.sh" <<'END'
+grep -E '^[0-9]+:(pids:|:)' /proc/self/cgroup | sed 's/^/before /'
+echo $$ > /sys/fs/cgroup/pids/cgroup.procs
+echo $$ > /sys/fs/cgroup/unified/cgroup.procs
+grep -E '^[0-9]+:(pids:|:)' /proc/self/cgroup | sed 's/^/after /'
+END
+guard -- sh "$WS/cgroup.sh"
+before=$(sed -n 's/^before //p' "$WS/.out")
+after=$(sed -n 's/^after //p' "$WS/.out")
+if [ -z "$before" ]; then
+	fail "procs: move the run into the root cgroup" "Landlock (no writes to /sys)" "did not run ($(last_output))"
+elif [ "$before" != "$after" ] || printf '%s\n' "$after" | grep -qE ':/$'; then
+	fail "procs: move the run into the root cgroup" "Landlock (no writes to /sys)" "cgroups now: $after"
+else
+	ok "procs: the run cannot move itself out of its cgroups" "Landlock (no writes to /sys)"
+fi
+
 # New namespaces.
 for mode in unshare-user clone-user clone3-user unshare-net; do
 	guard -- "$T/atk-proc" $mode
