@@ -34,30 +34,13 @@ void cg_program_name(const char *word, char *out, size_t size)
 
 void cg_program_target(const char *word, char *out, size_t size)
 {
-	char found[PATH_MAX], resolved[PATH_MAX];
-	const char *path = word;
+	char resolved[PATH_MAX];
 
 	out[0] = '\0';
-	if (!strchr(word, '/')) {
-		/* A bare name runs what PATH finds; look where the shell would. */
-		const char *env = getenv("PATH");
-		char dirs[4096];
-		bool is_found = false;
-
-		snprintf(dirs, sizeof(dirs), "%s", env ? env : "/usr/local/bin:/usr/bin:/bin");
-		for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			if (snprintf(found, sizeof(found), "%s/%s", d, word) >= (int)sizeof(found))
-				continue;
-			if (access(found, X_OK) == 0) {
-				is_found = true;
-				break;
-			}
-		}
-		if (!is_found)
-			return;
-		path = found;
-	}
-	if (!realpath(path, resolved))
+	/* A bare name is looked up in PATH only when it runs, where the exec
+	 * check sees the real file; searching PATH here would cost a dozen
+	 * system calls per command for what the runtime decides anyway. */
+	if (!strchr(word, '/') || !realpath(word, resolved))
 		return;
 	snprintf(out, size, "%s", strrchr(resolved, '/') + 1);
 }
@@ -103,9 +86,28 @@ bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *w, size_t
 		return has_word(w, n, (const char *const[]){ "-r", "-revert", "-rp", "-pr", NULL });
 	if (strcmp(program, "openssl") == 0)
 		return has_word(w, n, (const char *const[]){ "-d", "base64", "enc", NULL });
-	if (strcmp(program, "gzip") == 0 || strcmp(program, "xz") == 0 || strcmp(program, "bzip2") == 0)
-		return has_word(w, n, decode_flags);
+	if (strcmp(program, "gzip") == 0 || strcmp(program, "xz") == 0 || strcmp(program, "bzip2") == 0 ||
+	    strcmp(program, "zstd") == 0)
+		return has_word(w, n, (const char *const[]){ "-d", "--decompress", "-dc", "-cd", "-df", NULL });
 	return false;
+}
+
+bool cg_is_literal_text(const char *program, const struct cg_cword *w, size_t n)
+{
+	bool is_printf = strcmp(program, "printf") == 0;
+
+	if (!is_printf && strcmp(program, "echo") != 0)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if (w[i].flags & (CG_WORD_EXPANDS | CG_WORD_GLOB))
+			return false;
+		/* printf's escapes and echo -e decode: "\x69\x64" is "id" */
+		if (strchr(w[i].text, '\\') || (!is_printf && strcmp(w[i].text, "-e") == 0))
+			return false;
+		if (is_printf && strchr(w[i].text, '%'))
+			return false;
+	}
+	return true;
 }
 
 /* Options of a wrapper: which take an argument (so that it is skipped).
@@ -152,6 +154,13 @@ static const struct wrapper wrappers[] = {
 	{ "ltrace", "eopsuEn", none_long, false },
 	{ "watch", "nd", none_long, false },
 	{ "doas", "uC", none_long, false },
+	{ "coproc", "", none_long, false },
+	{ "parallel", "jSP", none_long, false },
+	{ "sem", "j", none_long, false },
+	{ "sg", "", none_long, true },
+	{ "nsenter", "tmuniUpSGr", none_long, false },
+	{ "firejail", "", none_long, false },
+	{ "proot", "rbw", none_long, false },
 };
 
 static const struct wrapper *find_wrapper(const char *program)
@@ -191,6 +200,10 @@ static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u
 		const char *s = w[i].text;
 		if (strcmp(s, "--") == 0) {
 			i++;
+			break;
+		}
+		if (strcmp(s, "-") == 0) {
+			has_s = true;      /* "bash -": the script is stdin */
 			break;
 		}
 		if ((s[0] != '-' && s[0] != '+') || s[1] == '\0')
@@ -257,6 +270,37 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 		u->kind = CG_WRAP_FIND;
 		return;
 	}
+	/* trap 'CMD' SIGNAL... runs CMD later; alias NAME=CMD runs it as NAME. */
+	if (strcmp(program, "trap") == 0) {
+		if (n > 2 && w[1].text[0] != '-') {
+			u->kind = CG_WRAP_SCRIPT;
+			u->script_word = 1;
+		}
+		return;
+	}
+	if (strcmp(program, "alias") == 0) {
+		for (size_t k = 1; k < n; k++) {
+			const char *eq = strchr(w[k].text, '=');
+			if (eq && w[k].text[0] != '-') {
+				u->kind = CG_WRAP_SCRIPT;
+				u->script_word = k;
+				u->script_offset = (size_t)(eq + 1 - w[k].text);
+				return;   /* one definition judged per alias command; more are rare */
+			}
+		}
+		return;
+	}
+	/* script [-q] -c CMD [file] runs CMD under a pseudo-terminal. */
+	if (strcmp(program, "script") == 0) {
+		for (size_t k = 1; k + 1 < n; k++)
+			if (strcmp(w[k].text, "-c") == 0 || strcmp(w[k].text, "--command") == 0 ||
+			    (w[k].text[0] == '-' && w[k].text[1] != '-' && strchr(w[k].text, 'c'))) {
+				u->kind = CG_WRAP_SCRIPT;
+				u->script_word = k + 1;
+				return;
+			}
+		return;
+	}
 	if (strcmp(program, "busybox") == 0) {
 		if (n > 1 && w[1].text[0] != '-') {
 			u->kind = CG_WRAP_PREFIX;
@@ -294,10 +338,21 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 			return;
 		}
 		if (strcmp(program, "env") == 0 &&
-		    (strcmp(s, "-S") == 0 || strncmp(s, "--split-string", 14) == 0)) {
+		    (strncmp(s, "-S", 2) == 0 || strncmp(s, "--split-string", 14) == 0)) {
 			/* env -S 'STRING': the string is split into a command */
+			const char *eq = strchr(s, '=');
 			u->kind = CG_WRAP_SCRIPT;
-			u->script_word = s[1] == 'S' && s[2] == '\0' ? i + 1 : i;
+			if (s[1] == 'S' && s[2] == '\0') {
+				u->script_word = i + 1;
+			} else if (s[1] == 'S') {
+				u->script_word = i;            /* -S'sudo id' */
+				u->script_offset = 2;
+			} else if (eq) {
+				u->script_word = i;            /* --split-string='sudo id' */
+				u->script_offset = (size_t)(eq + 1 - s);
+			} else {
+				u->script_word = i + 1;
+			}
 			return;
 		}
 		if (strcmp(program, "nice") == 0 && s[1] >= '0' && s[1] <= '9')

@@ -24,6 +24,12 @@ struct checker {
 	struct cg_reason *why;
 	int depth;
 	bool is_runtime;   /* system()/popen() from the shim: command rules only */
+	/* The directory relative paths are resolved in: the workspace, moved
+	 * by "cd DIR" and "pushd DIR" as the line goes on, so that
+	 * "cd /tmp && cat ../etc/shadow" is judged where it runs.  Subshells
+	 * are not scoped: following a cd too far only resolves later paths
+	 * inside an allowed directory, never lets one escape. */
+	char cwd[PATH_MAX];
 };
 
 static enum cg_verdict check_script(struct checker *c, const char *text, size_t len);
@@ -80,6 +86,9 @@ static const char *path_part(const char *s, unsigned flags)
 	if (flags & CG_WORD_EXPANDS)
 		return NULL;   /* unknown until run time: the kernel layers decide */
 	if (s[0] == '-') {
+		/* curl -o/etc/x, tar -C/etc; not cut -d/ or awk -F/ */
+		if (s[1] != '-' && s[1] != '\0' && (s[2] == '/' || s[2] == '~') && s[3] != '\0')
+			return s + 2;
 		if (s[1] != '-' || !(eq = strchr(s, '=')))
 			return NULL;
 		s = eq + 1;
@@ -127,7 +136,7 @@ static enum cg_verdict check_path_word(struct checker *c, const char *word, unsi
 {
 	const char *p = path_part(word, flags);
 	char tilde[PATH_MAX], resolved[PATH_MAX], globless[PATH_MAX];
-	const char *base = c->ctx->workspace ? c->ctx->workspace : "/";
+	const char *base = c->cwd[0] ? c->cwd : c->ctx->workspace ? c->ctx->workspace : "/";
 
 	if (!p)
 		return CG_ALLOW;
@@ -218,6 +227,17 @@ static bool any_expands(const struct cg_cword *w, size_t from, size_t n)
 	return false;
 }
 
+static bool is_find_pattern_option(const char *s)
+{
+	static const char *const opts[] = { "-name", "-iname", "-path", "-ipath", "-wholename",
+					    "-iwholename", "-regex", "-iregex", "-lname", "-ilname",
+					    "-printf", "-fprintf", NULL };
+	for (size_t i = 0; opts[i]; i++)
+		if (strcmp(s, opts[i]) == 0)
+			return true;
+	return false;
+}
+
 static enum cg_verdict check_find(struct checker *c, const struct cg_cword *w, size_t n)
 {
 	size_t i = 1;
@@ -236,11 +256,10 @@ static enum cg_verdict check_find(struct checker *c, const struct cg_cword *w, s
 				i++;
 			if (check_command(c, w + start, i - start, NULL) == CG_BLOCK)
 				return CG_BLOCK;
-		} else if (!c->is_runtime && i + 1 < n &&
-			   (strcmp(s, "-fprint") == 0 || strcmp(s, "-fprint0") == 0 ||
-			    strcmp(s, "-fls") == 0 || strcmp(s, "-fprintf") == 0)) {
-			if (check_path_word(c, w[i + 1].text, w[i + 1].flags) == CG_BLOCK)
-				return CG_BLOCK;
+		} else if (i + 1 < n && is_find_pattern_option(s)) {
+			i++;   /* -name, -path, -regex take patterns, not paths */
+		} else if (!c->is_runtime && check_path_word(c, s, w[i].flags) == CG_BLOCK) {
+			return CG_BLOCK;   /* -newer FILE, -fprint FILE, -samefile FILE ... */
 		}
 	}
 	return CG_ALLOW;
@@ -262,13 +281,14 @@ static enum cg_verdict check_script_word(struct checker *c, const struct cg_cwor
 		free(joined);
 		return v;
 	}
-	if (u->script_word >= n)
+	if (u->script_word >= n || u->script_offset > strlen(w[u->script_word].text))
 		return CG_ALLOW;
 	if (!c->is_runtime && (w[u->script_word].flags & CG_WORD_EXPANDS))
 		return block(c, "injection", "shell-c-expansion",
 			     "%s runs a script that comes from an expansion: %s", program,
 			     w[u->script_word].text);
-	return check_script(c, w[u->script_word].text, strlen(w[u->script_word].text));
+	const char *text = w[u->script_word].text + u->script_offset;
+	return check_script(c, text, strlen(text));
 }
 
 /* A shell reading its stdin from a here-document or here-string runs that text. */
@@ -312,6 +332,23 @@ static enum cg_verdict check_args_paths(struct checker *c, const char *program,
 	return v;
 }
 
+/* After an allowed "cd DIR" / "pushd DIR", later relative paths resolve there. */
+static void follow_cd(struct checker *c, const char *program, const struct cg_cword *w, size_t n)
+{
+	char next[PATH_MAX];
+	const char *dir;
+
+	if (c->is_runtime || (strcmp(program, "cd") != 0 && strcmp(program, "pushd") != 0))
+		return;
+	dir = n > 1 && strcmp(w[1].text, "-P") && strcmp(w[1].text, "-L") ? w[1].text :
+	      n > 2 ? w[2].text : getenv("HOME");
+	if (!dir || (n > 1 && (w[n - 1].flags & CG_WORD_EXPANDS)) || strcmp(dir, "-") == 0)
+		return;
+	if (cg_path_resolve(c->cwd[0] ? c->cwd : c->ctx->workspace ? c->ctx->workspace : "/", dir,
+			    next) == 0)
+		memcpy(c->cwd, next, strlen(next) + 1);
+}
+
 static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
 				     const struct cg_simple_cmd *sc)
 {
@@ -322,6 +359,10 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 		if (!c->is_runtime && (w[0].flags & CG_WORD_EXPANDS))
 			return block(c, "injection", "command-from-expansion",
 				     "Command name comes from an expansion: %s", w[0].text);
+		if (!c->is_runtime && (w[0].flags & CG_WORD_GLOB) && strcmp(w[0].text, "[") != 0 &&
+		    strcmp(w[0].text, "[[") != 0)
+			return block(c, "injection", "command-from-glob",
+				     "Command name is a glob pattern: %s", w[0].text);
 		cg_program_name(w[0].text, program, sizeof(program));
 		if (check_rules(c, program, w, n) == CG_BLOCK)
 			return CG_BLOCK;
@@ -350,7 +391,15 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 				return CG_BLOCK;
 			return check_args_paths(c, program, w, 1, n);
 		case CG_WRAP_NONE:
-			return check_args_paths(c, program, w, 1, n);
+			if (check_args_paths(c, program, w, 1, n) == CG_BLOCK)
+				return CG_BLOCK;
+			if ((strcmp(program, ".") == 0 || strcmp(program, "source") == 0) && n > 1 &&
+			    (strcmp(w[1].text, "/dev/stdin") == 0 || strcmp(w[1].text, "-") == 0 ||
+			     strcmp(w[1].text, "/proc/self/fd/0") == 0 || strcmp(w[1].text, "/dev/fd/0") == 0) &&
+			    check_stdin_script(c, sc) == CG_BLOCK)
+				return CG_BLOCK;
+			follow_cd(c, program, w, n);
+			return CG_ALLOW;
 		}
 	}
 	return CG_ALLOW;
@@ -401,6 +450,48 @@ static bool is_inside(const struct cg_script *s, size_t cmd, size_t ancestor)
 	return false;
 }
 
+/* A shell reading its script from a pipe.  Literal text (echo, printf
+ * without escapes) is checked as the script it is; the output of any other
+ * program is a script the static check cannot read, and downloaded or
+ * decoded content is the classic injection. */
+static enum cg_verdict check_piped_script(struct checker *c, const struct cg_script *s, size_t i,
+					  const char *shell)
+{
+	const struct cg_simple_cmd *sc = &s->cmds[i];
+	char source[NAME_MAX + 1];
+	enum cg_wrap_kind kind;
+	enum cg_verdict v = CG_ALLOW;
+
+	/* A pipeline's commands are contiguous among those of its depth. */
+	for (size_t j = i; v == CG_ALLOW && j-- > 0;) {
+		const struct cg_simple_cmd *up = &s->cmds[j];
+		struct cg_cword *w;
+
+		if (up->depth == sc->depth && up->pipeline != sc->pipeline)
+			break;
+		if (up->pipeline != sc->pipeline || up->pipe_index >= sc->pipe_index || up->n_words == 0)
+			continue;
+		if (!(w = cwords_of(up)))
+			return out_of_memory(c);
+		final_program(up, w, source, sizeof(source), &kind);
+		if (cg_is_fetch_or_decode(source, w, up->n_words)) {
+			v = block(c, "injection", "download-to-shell",
+				  "Downloaded or decoded content piped into a shell: %s | %s", source, shell);
+		} else if (cg_is_literal_text(source, w, up->n_words)) {
+			char **argv = texts_of(w, 1, up->n_words);
+			char *text = argv ? cg_canonical_join(argv, up->n_words - 1) : NULL;
+			free(argv);
+			v = text ? check_script(c, text, strlen(text)) : out_of_memory(c);
+			free(text);
+		} else {
+			v = block(c, "injection", "generated-to-shell",
+				  "Output of '%s' piped into a shell: the script cannot be checked", source);
+		}
+		free(w);
+	}
+	return v;
+}
+
 static enum cg_verdict check_structure(struct checker *c, const struct cg_script *s)
 {
 	char program[NAME_MAX + 1], source[NAME_MAX + 1];
@@ -431,26 +522,18 @@ static enum cg_verdict check_structure(struct checker *c, const struct cg_script
 		if (kind != CG_WRAP_STDIN_SHELL && !is_source && !cg_is_shell(program) &&
 		    !cg_is_interpreter(program))
 			continue;
-		/* curl ... | sh */
-		if (sc->pipe_index > 0 && (kind == CG_WRAP_STDIN_SHELL || is_source)) {
-			/* A pipeline's commands are contiguous among those of its depth. */
-			for (size_t j = i; j-- > 0;) {
-				const struct cg_simple_cmd *up = &s->cmds[j];
-				if (up->depth == sc->depth && up->pipeline != sc->pipeline)
-					break;
-				if (up->pipeline == sc->pipeline && up->pipe_index < sc->pipe_index &&
-				    cmd_fetches(up, source, sizeof(source))) {
-					return block(c, "injection", "download-to-shell",
-						     "Downloaded or decoded content piped into a shell: %s | %s",
-						     source, program);
-				}
-			}
-		}
+		/* curl ... | sh, echo '...' | sh */
+		if (sc->pipe_index > 0 && (kind == CG_WRAP_STDIN_SHELL || is_source) &&
+		    check_piped_script(c, s, i, program) == CG_BLOCK)
+			return CG_BLOCK;
 		/* bash <(curl ...), . <(curl ...) */
 		bool has_substitution = false;
 		for (size_t k = 0; k < sc->n_words; k++)
 			if (sc->words[k].flags & CG_WORD_CMDSUB)
 				has_substitution = true;
+		for (size_t k = 0; k < sc->n_redirs; k++)
+			if (sc->redirs[k].target.flags & CG_WORD_CMDSUB)
+				has_substitution = true;   /* bash < <(curl ...) */
 		for (size_t j = 0; has_substitution && j < s->n_cmds; j++) {
 			if (is_inside(s, j, i) && cmd_fetches(&s->cmds[j], source, sizeof(source))) {
 				return block(c, "injection", "download-to-shell",

@@ -33,8 +33,8 @@ struct cg_cword {
 /* Write the program name of a command word: the basename after lexical
  * normalisation ("/usr//bin/../bin/sudo" -> "sudo").  size >= NAME_MAX+1. */
 void cg_program_name(const char *word, char *out, size_t size);
-/* If `word` names an existing file through a symlink (directly, or via
- * PATH for a bare name), the basename of its target; else "". */
+/* If `word` is a path ("./x", "/usr/local/bin/x") to an existing file,
+ * the basename of the file it resolves to (through symlinks); else "". */
 void cg_program_target(const char *word, char *out, size_t size);
 
 enum cg_wrap_kind {
@@ -50,6 +50,7 @@ struct cg_unwrap {
 	enum cg_wrap_kind kind;
 	size_t next;          /* PREFIX: index of the payload's program word */
 	size_t script_word;   /* SCRIPT: index of the word holding the script (sh -c) */
+	size_t script_offset; /* SCRIPT: where the script starts in that word (env --split-string=...) */
 	bool script_is_joined;/* SCRIPT: eval: the script is words[1..n) joined */
 };
 
@@ -68,6 +69,10 @@ bool cg_is_interpreter(const char *program);
 /* Does this command fetch from the network or decode data (curl, wget,
  * base64 -d, xxd -r, ...)? */
 bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *words, size_t n);
+/* Is this command's output plain text the static check can read (echo or
+ * printf of literal words without escapes)?  Then text piped into a shell
+ * is checked as a script; any other producer is not readable statically. */
+bool cg_is_literal_text(const char *program, const struct cg_cword *words, size_t n);
 
 /* net.c */
 enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_event *ev,
