@@ -243,6 +243,15 @@ static void fixture_remove(const struct fixture *fx)
 	rmdir(fx->dir);
 }
 
+/* DESIGN.md keeps the seed's wording: "Path '/etc/shadow' is not in allowed paths". */
+static bool is_path_message(const char *message)
+{
+	static const char head[] = "Path '", tail[] = "' is not in allowed paths";
+	size_t len = strlen(message);
+	return len > strlen(head) + strlen(tail) && strncmp(message, head, strlen(head)) == 0 &&
+	       strcmp(message + len - strlen(tail), tail) == 0;
+}
+
 Test(corpus, is_large_enough_and_covers_every_blocked_category)
 {
 	struct corpus c;
@@ -355,6 +364,8 @@ Test(corpus, every_command_gets_its_expected_verdict_and_category)
 			problem = "wrong category";
 		else if (e->expect_block && why.message[0] == '\0')
 			problem = "blocked without a reason";
+		else if (e->expect_block && strcmp(e->category, "path") == 0 && !is_path_message(why.message))
+			problem = "path message not in the seed's wording";
 		if (!problem)
 			continue;
 
