@@ -16,10 +16,11 @@
  *   A path rather than an inherited fd: Python's subprocess closes every
  *   fd it does not know (close_fds=True), so an fd would be gone in its
  *   children and they would all fail closed.  The run's Landlock read set
- *   must contain the snapshot file.  Each process maps the file, checks
- *   its checksums and rebuilds the policy with the patterns PCRE2 already
- *   compiled (about 15 us for the default policy), in the constructor, so
- *   that no later call (in a vfork child, in a signal handler) has to.
+ *   must contain the snapshot file.  A process reads the file at its first
+ *   guarded call, checks its checksums and rebuilds the policy with the
+ *   patterns PCRE2 already compiled (about 15 us warm, 45 us in a new
+ *   process, for the default policy); the real libc functions are found
+ *   in the constructor, where dlsym is safe.
  *
  *   Missing GUARD_SNAPSHOT (the shim preloaded by hand) or a snapshot that
  *   does not load: every guarded call fails, with one line that says why,
@@ -72,7 +73,9 @@ struct shim_real shim_real;
 
 enum shim_state {
 	SHIM_NEW,          /* constructor not run yet */
-	SHIM_STARTING,     /* one thread is initialising */
+	SHIM_STARTING,     /* one thread is resolving the real functions */
+	SHIM_RESOLVED,     /* real functions and environment known; no policy yet */
+	SHIM_LOADING,      /* one thread is loading the snapshot */
 	SHIM_READY,        /* policy loaded */
 	SHIM_NO_SNAPSHOT,  /* GUARD_SNAPSHOT not set */
 	SHIM_BROKEN,       /* snapshot missing, unreadable or damaged */
@@ -110,6 +113,16 @@ static void lock(void)
 static void unlock(void)
 {
 	atomic_store_explicit(&decision_lock, 0, memory_order_release);
+}
+
+static void wait_while(int busy);
+
+/* fork() waits for a snapshot load in another thread to finish and for the
+ * lock to be free, so that the child never starts with either half done. */
+static void before_fork(void)
+{
+	wait_while(SHIM_LOADING);
+	lock();
 }
 
 static void unlock_in_child(void)
@@ -274,12 +287,38 @@ static void resolve_real(void)
 #undef REAL_AS
 }
 
-static void save_env(void)
+/* This library's path, for descendants' LD_PRELOAD: the LD_PRELOAD entry
+ * that names it (dladdr costs 20 us in a new process), else dladdr. */
+static void find_self(void)
 {
+	const char *v = getenv("LD_PRELOAD");
 	Dl_info info;
 
+	while (v && *v) {
+		size_t len = strcspn(v, ": ");
+		const char *base = v + len;
+		while (base > v && base[-1] != '/')
+			base--;
+		if (v[0] == '/' && len < sizeof(self_path) &&
+		    strncmp(base, "libguard-preload.so", (size_t)(v + len - base)) == 0 &&
+		    v + len - base == (long)strlen("libguard-preload.so")) {
+			memcpy(self_path, v, len);
+			self_path[len] = '\0';
+			return;
+		}
+		v += len;
+		v += strspn(v, ": ");
+	}
 	if (dladdr((void *)shim_init, &info) && info.dli_fname && info.dli_fname[0] == '/')
 		snprintf(self_path, sizeof(self_path), "%s", info.dli_fname);
+}
+
+static void save_env(void)
+{
+	const char *monitor = getenv(CG_MONITOR_ENV), *report_env = getenv(CG_REPORT_ENV);
+	const char *ws = getenv(CG_WORKSPACE_ENV);
+
+	find_self();
 	if (self_path[0])
 		snprintf(env_saved[ENV_PRELOAD], sizeof(env_saved[0]), "LD_PRELOAD=%s", self_path);
 	for (int i = ENV_SNAPSHOT; i < N_ENV; i++) {
@@ -291,13 +330,24 @@ static void save_env(void)
 		env_saved[i][name_len] = '=';
 		memcpy(env_saved[i] + name_len + 1, v, len + 1);
 	}
+	is_monitor = monitor && strcmp(monitor, "1") == 0;
+	if (report_env && strlen(report_env) < sizeof(report_path))
+		snprintf(report_path, sizeof(report_path), "%s", report_env);
+	if (ws && ws[0] == '/' && strlen(ws) < sizeof(workspace)) {
+		snprintf(workspace, sizeof(workspace), "%s", ws);
+		context.workspace = workspace;
+	}
 }
 
-static int map_snapshot(const char *path, struct cg_error *err)
+/* Snapshots are about 10 KiB; a bigger one is mapped instead. */
+static unsigned char snapshot_buf[64 * 1024];
+
+static int read_snapshot(const char *path, struct cg_error *err)
 {
 	struct stat st;
 	void *data;
 	int fd, rc;
+	size_t len;
 
 	fd = shim_real.open ? shim_real.open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0) {
@@ -309,39 +359,38 @@ static int map_snapshot(const char *path, struct cg_error *err)
 		close(fd);
 		return -1;
 	}
-	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	len = (size_t)st.st_size;
+	if (len <= sizeof(snapshot_buf)) {
+		size_t got = 0;
+		while (got < len) {
+			ssize_t n = read(fd, snapshot_buf + got, len - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		close(fd);
+		return cg_policy_snapshot_load(&policy, snapshot_buf, got, err) < 0 ? -1 : 0;
+	}
+	data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (data == MAP_FAILED) {
 		cg_error_set(err, path, 0, "", "cannot map the policy snapshot: %s", strerror(errno));
 		return -1;
 	}
-	rc = cg_policy_snapshot_load(&policy, data, (size_t)st.st_size, err);
-	munmap(data, (size_t)st.st_size);
+	rc = cg_policy_snapshot_load(&policy, data, len, err);
+	munmap(data, len);
 	return rc < 0 ? -1 : 0;
 }
 
 static enum shim_state load_policy(void)
 {
-	const char *path = getenv(CG_SNAPSHOT_ENV);
-	const char *ws = getenv(CG_WORKSPACE_ENV);
-	const char *monitor = getenv(CG_MONITOR_ENV);
-	const char *report_env = getenv(CG_REPORT_ENV);
+	const char *path = env_saved[ENV_SNAPSHOT] + strlen(CG_SNAPSHOT_ENV) + 1;
 	struct cg_error err = { 0 };
 	char msg[sizeof(err.message) + sizeof(err.file) + 8];
 
-	is_monitor = monitor && strcmp(monitor, "1") == 0;
-	if (report_env && strlen(report_env) < sizeof(report_path))
-		snprintf(report_path, sizeof(report_path), "%s", report_env);
-	if (!path || !path[0]) {
-		snprintf(broken_reason, sizeof(broken_reason),
-			 "libguard-preload.so is loaded without %s", CG_SNAPSHOT_ENV);
-		return SHIM_NO_SNAPSHOT;
-	}
-	if (ws && ws[0] == '/' && strlen(ws) < sizeof(workspace)) {
-		snprintf(workspace, sizeof(workspace), "%s", ws);
-		context.workspace = workspace;
-	}
-	if (map_snapshot(path, &err) < 0 ||
+	if (read_snapshot(path, &err) < 0 ||
 	    cg_policy_set_match_memory(policy, arena_alloc, arena_release, NULL) < 0 ||
 	    cg_egress_new(&context.egress, policy, &err) < 0) {
 		snprintf(broken_reason, sizeof(broken_reason), "policy snapshot unusable: %s",
@@ -352,28 +401,57 @@ static enum shim_state load_policy(void)
 	return SHIM_READY;
 }
 
+static void wait_while(int busy)
+{
+	while (atomic_load_explicit(&state, memory_order_acquire) == busy)
+		sched_yield();
+}
+
+/* Everything but the policy: cheap enough for every process, and done in
+ * the constructor, where dlsym is safe. */
 void shim_init(void)
 {
 	int expected = SHIM_NEW;
 
-	if (atomic_load_explicit(&state, memory_order_acquire) >= SHIM_READY)
+	if (atomic_load_explicit(&state, memory_order_acquire) >= SHIM_RESOLVED)
 		return;
 	if (!atomic_compare_exchange_strong(&state, &expected, SHIM_STARTING)) {
 		/* Another thread is initialising; this thread's own nested
 		 * calls (depth > 0) must not wait for themselves. */
-		if (depth > 0)
-			return;
-		while (atomic_load_explicit(&state, memory_order_acquire) == SHIM_STARTING)
-			sched_yield();
+		if (depth == 0)
+			wait_while(SHIM_STARTING);
 		return;
 	}
 	depth++;
 	resolve_real();
 	save_env();
-	pthread_atfork(lock, unlock, unlock_in_child);
-	enum shim_state s = load_policy();
+	pthread_atfork(before_fork, unlock, unlock_in_child);
 	depth--;
-	atomic_store_explicit(&state, s, memory_order_release);
+	if (!env_saved[ENV_SNAPSHOT][0]) {
+		snprintf(broken_reason, sizeof(broken_reason),
+			 "libguard-preload.so is loaded without %s", CG_SNAPSHOT_ENV);
+		atomic_store_explicit(&state, SHIM_NO_SNAPSHOT, memory_order_release);
+		return;
+	}
+	atomic_store_explicit(&state, SHIM_RESOLVED, memory_order_release);
+}
+
+/* The policy, loaded at the first guarded call rather than in the
+ * constructor: a process that never opens, runs or connects anything
+ * (/bin/true, and most of what a build runs is small) does not pay for it.
+ * Loading allocates; the first guarded call of a process being made from
+ * a signal handler that interrupted malloc is the one case this cannot
+ * serve (the seccomp layer still decides there). */
+static void load_once(void)
+{
+	int expected = SHIM_RESOLVED;
+
+	if (atomic_load_explicit(&state, memory_order_acquire) != SHIM_RESOLVED ||
+	    !atomic_compare_exchange_strong(&state, &expected, SHIM_LOADING)) {
+		wait_while(SHIM_LOADING);
+		return;
+	}
+	atomic_store_explicit(&state, load_policy(), memory_order_release);
 }
 
 __attribute__((constructor)) static void shim_constructor(void)
@@ -389,6 +467,7 @@ bool shim_enter(void)
 	if (depth > 0 || atomic_load_explicit(&state, memory_order_acquire) == SHIM_STARTING)
 		return false;
 	depth++;
+	load_once();
 	return true;
 }
 
