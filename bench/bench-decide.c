@@ -61,6 +61,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of this thread: unlike CLOCK_MONOTONIC it does not count the
+ * time other processes held the CPU, so it stays readable on a busy machine. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -256,6 +265,7 @@ static struct cg_policy *load_policy(void)
 struct steady_result {
 	uint64_t median_ns, p99_ns, max_ns;
 	double mean_ns;
+	double cpu_mean_ns;                /* thread CPU time per decision */
 	size_t decisions;
 	uint64_t *per_command_median_ns;   /* [corpus.n]; caller frees */
 	enum cg_verdict *verdicts;         /* [corpus.n] from the last round; caller frees */
@@ -278,6 +288,7 @@ static void run_steady(const struct cg_context *ctx, const struct corpus *c,
 	if (!samples || !per_command || !r->per_command_median_ns || !r->verdicts)
 		die("out of memory", NULL);
 
+	uint64_t cpu_start = thread_cpu_ns();
 	for (unsigned round = 0; round < opt->rounds; round++) {
 		for (size_t i = 0; i < c->n; i++) {
 			uint64_t t0 = now_ns();
@@ -287,6 +298,7 @@ static void run_steady(const struct cg_context *ctx, const struct corpus *c,
 			r->verdicts[i] = v;
 		}
 	}
+	r->cpu_mean_ns = (double)(thread_cpu_ns() - cpu_start) / (double)n;
 
 	double sum = 0;
 	for (size_t k = 0; k < n; k++)
@@ -363,9 +375,9 @@ static uint64_t clock_overhead_ns(void)
 
 static void print_steady_row(const char *label, const struct steady_result *r)
 {
-	printf("%-40s %10zu %10llu %10llu %10.0f %12.0f\n", label, r->decisions,
+	printf("%-40s %10zu %10llu %10llu %10.0f %12.0f %12.0f\n", label, r->decisions,
 	       (unsigned long long)r->median_ns, (unsigned long long)r->p99_ns, r->mean_ns,
-	       1e9 / r->mean_ns);
+	       1e9 / r->mean_ns, r->cpu_mean_ns);
 }
 
 static void print_cold_row(const char *label, const struct cold_result *r)
@@ -399,6 +411,40 @@ static void print_slowest(const struct corpus *c, const struct steady_result *r,
 		putchar('\n');
 	}
 	free(order);
+}
+
+/* Commands of one file share a shape (paths to resolve, pipelines to
+ * unwrap), so a median per file says which kind of work costs. */
+static void print_per_file(const struct corpus *c, const struct steady_result *r)
+{
+	uint64_t *v = malloc(c->n * sizeof(*v));
+	if (!v)
+		die("out of memory", NULL);
+	for (size_t start = 0; start < c->n;) {
+		size_t end = start, n = 0;
+		while (end < c->n && strcmp(c->cmds[end].file, c->cmds[start].file) == 0)
+			v[n++] = r->per_command_median_ns[end++];
+		printf("  %-28s %4zu commands %8llu ns\n", c->cmds[start].file, n,
+		       (unsigned long long)percentile(v, n, 50));
+		start = end;
+	}
+	free(v);
+}
+
+/* Other processes disturb the figures; say how busy the machine was. */
+static void print_load(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/proc/loadavg", "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	printf("load average (1 5 15 min, runnable/total, last pid): %s on %ld CPUs\n",
+	       buf[0] ? buf : "unknown", cpus);
 }
 
 static void usage(FILE *out)
@@ -489,6 +535,7 @@ int main(int argc, char **argv)
 	printf("corpus: %zu commands in %d files from %s; workspace %s\n", corpus.n, corpus.n_files,
 	       opt.corpus_dir, workspace_real);
 	printf("PATH=%s\n", getenv("PATH") ? getenv("PATH") : "");
+	print_load();
 	printf("%u timed rounds after %u warm-up rounds; %s; clock_gettime pair %llu ns (included)\n\n",
 	       opt.rounds, opt.warmup_rounds, opt.cpu >= 0 ? "pinned to one CPU" : "not pinned",
 	       (unsigned long long)clock_overhead_ns());
@@ -507,8 +554,8 @@ int main(int argc, char **argv)
 	cg_policy_free(ctx.policy);
 	ctx.policy = NULL;
 
-	printf("%-40s %10s %10s %10s %10s %12s\n", "per decision (steady state)", "decisions",
-	       "median ns", "p99 ns", "mean ns", "decisions/s");
+	printf("%-40s %10s %10s %10s %10s %12s %12s\n", "per decision (steady state)", "decisions",
+	       "median ns", "p99 ns", "mean ns", "decisions/s", "cpu ns/dec");
 	print_steady_row("(a) lazy compile, no JIT (default)", &lazy);
 	print_steady_row("(b) compile_all with JIT", &jit);
 
@@ -535,6 +582,8 @@ int main(int argc, char **argv)
 	print_cold_row("load + compile_all JIT + rm -rf /", &cold_jit);
 	printf("(%u runs each; load includes parsing the built-in policy)\n", opt.cold_runs);
 
+	printf("\nper corpus file, (a): median of the per-command medians\n");
+	print_per_file(&corpus, &lazy);
 	printf("\nslowest commands, (a) median:\n");
 	print_slowest(&corpus, &lazy, 5);
 
