@@ -6,7 +6,10 @@
  * memory the target still controls where it matters:
  *   - exec: allowed at the notification, then re-checked when the new
  *     image is in place (PTRACE_EVENT_EXEC, before its first
- *     instruction; its memory is its own again) and killed if blocked;
+ *     instruction; its memory is its own again) and killed if blocked.
+ *     An allowed image is detached from: its next exec is notified and
+ *     followed again, and meanwhile neither its signals nor its exit
+ *     wait for the supervisor to be scheduled;
  *   - connect, bind and sends with an address: performed by the
  *     supervisor on a pidfd_getfd() copy of the socket with its own copy
  *     of the address and data, the result returned to the caller;
@@ -363,7 +366,7 @@ static void recheck_exec(struct cg_supervisor *sup, pid_t pid)
 	ev.u.exec.argc = argc;
 	memset(&why, 0, sizeof(why));
 	if (cg_decide(&sup->opt->ctx, &ev, &why) == CG_ALLOW) {
-		ptrace(PTRACE_CONT, pid, 0, 0);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return;
 	}
 	snprintf(why.layer, sizeof(why.layer), "exec-check");
