@@ -29,7 +29,9 @@ void cg_program_name(const char *word, char *out, size_t size)
 		base = strrchr(norm, '/') + 1;
 	else if (strchr(word, '/'))
 		base = strrchr(word, '/') + 1;
-	snprintf(out, size, "%s", base);
+	size_t n = strnlen(base, size - 1);
+	memcpy(out, base, n);
+	out[n] = '\0';
 }
 
 void cg_program_target(const char *word, char *out, size_t size)

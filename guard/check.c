@@ -161,9 +161,10 @@ static enum cg_verdict check_path_word(struct checker *c, const char *word, unsi
 	if (cg_path_normalize(base, p, resolved, sizeof(resolved)) == 0 &&
 	    cg_path_is_always(c->ctx, resolved))
 		return CG_ALLOW;
-	if (cg_path_resolve(base, p, resolved) < 0)
-		return block(c, "path", "", "Path '%s' cannot be resolved", p);
-	if (!cg_path_is_allowed(c->ctx, resolved, CG_PATHS_STATIC))
+	/* A path that cannot be resolved (a loop, an unreadable link) is
+	 * judged like one outside the list: it is not shown to be inside. */
+	if (cg_path_resolve(base, p, resolved) < 0 ||
+	    !cg_path_is_allowed(c->ctx, resolved, CG_PATHS_STATIC))
 		return block(c, "path", "", "Path '%s' is not in allowed paths", p);
 	return CG_ALLOW;
 }

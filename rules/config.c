@@ -328,6 +328,7 @@ static int add_rule(struct cg_policy *p, struct cg_rule *r)
 	struct cg_rule *old = find_rule(p, r->id);
 	struct cg_rule *rules;
 
+	cg_policy_index_drop(p);
 	if (old) {
 		cg_rule_clear(old);
 		*old = *r;
@@ -625,6 +626,7 @@ void cg_policy_free(struct cg_policy *p)
 	for (size_t i = 0; i < p->n_env_codes; i++)
 		pcre2_code_free(p->env_codes[i]);
 	free(p->env_codes);
+	cg_policy_index_drop(p);
 	pcre2_match_data_free(p->match_data);
 	free(p->source);
 	free(p);
@@ -668,6 +670,7 @@ int cg_policy_add_cli_run(struct cg_policy *p, const char *program, bool is_allo
 		return -ENOMEM;
 	}
 	/* CLI rules are appended, never merged by id: each flag value is its own rule. */
+	cg_policy_index_drop(p);
 	struct cg_rule *rules = realloc(p->rules, (p->n_rules + 1) * sizeof(*rules));
 	if (!rules) {
 		cg_rule_clear(&r);

@@ -21,6 +21,12 @@ struct cg_rule {
 	bool is_compiled;            /* compilation attempted (code may still be NULL: failed) */
 };
 
+/* A program name a rule is keyed to, for the sorted index. */
+struct cg_rule_key {
+	const char *name;   /* borrowed from the rule's programs */
+	size_t rule;        /* index into cg_policy.rules */
+};
+
 struct cg_policy {
 	char *source;                /* file name or "<built-in>" */
 	struct cg_settings settings;
@@ -30,7 +36,19 @@ struct cg_policy {
 	size_t n_env_codes;
 	pcre2_match_data *match_data;
 	bool use_jit;
+	/* Rules by program name: exact names sorted for bsearch, globs apart.
+	 * Built on first use; dropped whenever rules change. */
+	struct cg_rule_key *keys;
+	size_t n_keys;
+	size_t *glob_rules;
+	size_t n_glob_rules;
+	bool has_index;
 };
+
+/* Build the program index now (the shim does it at load, so that no
+ * decision allocates), or forget it after rules changed.  0 or -ENOMEM. */
+int cg_policy_index_build(struct cg_policy *p);
+void cg_policy_index_drop(struct cg_policy *p);
 
 /* Compile rule r now (JIT when p->use_jit).  0, or -EINVAL with err set. */
 int cg_rule_compile(struct cg_policy *p, struct cg_rule *r, struct cg_error *err);

@@ -581,6 +581,9 @@ int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len
 			p->rules[i].code = codes[pend.rule_code[i]];
 	for (size_t i = 0; i < p->n_env_codes; i++)
 		p->env_codes[i] = codes[pend.env_code[i]];
+	/* The program index is built now, so that no decision allocates. */
+	if (cg_policy_index_build(p) < 0)
+		goto oom;
 	p->use_jit = false;
 	*out = p;
 	p = NULL;
