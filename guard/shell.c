@@ -561,17 +561,48 @@ static void take_nested_flags(struct word_state *w, struct word_state *scratch)
 	buf_free(&scratch->text);
 }
 
+/* Like bash, a newline inside $(...) reads only the here-documents opened
+ * inside it; those still open at ")" join the outer ones, whose bodies
+ * start after the line that holds the substitution. */
+static int resume_heredocs(struct parser *p, struct pending_heredoc *outer, size_t n_outer)
+{
+	struct pending_heredoc *inner = p->heredocs;
+	size_t n_inner = p->n_heredocs;
+
+	if (n_outer == 0) {
+		free(outer);
+		return 0;
+	}
+	p->heredocs = outer;
+	p->n_heredocs = n_outer;
+	for (size_t i = 0; i < n_inner; i++) {
+		struct pending_heredoc *h = room_for_one(p->heredocs, p->n_heredocs, sizeof(*h));
+		if (!h) {
+			free(inner);
+			return oom(p);
+		}
+		p->heredocs = h;
+		h[p->n_heredocs++] = inner[i];
+	}
+	free(inner);
+	return 0;
+}
+
 /* $(...), <(...) and >(...): the commands are parsed one level deeper. */
 static int lex_cmdsub(struct parser *p, struct word_state *w, int holder)
 {
 	size_t start = p->pos;
 	int saved_depth = p->depth, saved_parent = p->parent;
+	struct pending_heredoc *outer = p->heredocs;
+	size_t n_outer = p->n_heredocs;
 	int r = enter(p, start);
 
 	if (r)
 		return r;
 	p->depth++;
 	p->parent = holder;
+	p->heredocs = NULL;
+	p->n_heredocs = 0;
 	p->pos += 2;
 	r = parse_list(p);
 	if (r == 0 && peek(p) == T_RPAREN)
@@ -582,6 +613,9 @@ static int lex_cmdsub(struct parser *p, struct word_state *w, int holder)
 		r = unexpected(p);
 	p->depth = saved_depth;
 	p->parent = saved_parent;
+	int resumed = resume_heredocs(p, outer, n_outer);
+	if (r == 0)
+		r = resumed;
 	leave(p);
 	if (r)
 		return r;

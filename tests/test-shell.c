@@ -788,6 +788,28 @@ Test(redirections, heredoc_inside_command_substitution)
 	cg_script_free(s);
 }
 
+Test(redirections, newline_inside_a_substitution_does_not_start_an_outer_heredoc_body)
+{
+	struct cg_script *s = parse("cat <<E $(echo\n)\nbody\nE\necho after");
+
+	cr_assert_eq(s->n_cmds, 3);
+	cr_assert_str_eq(s->cmds[0].redirs[0].heredoc, "body\n");
+	WORDS(s, 1, "echo");
+	WORDS(s, 2, "echo", "after");
+	cg_script_free(s);
+}
+
+Test(redirections, heredoc_left_open_in_a_substitution_takes_the_next_outer_lines)
+{
+	struct cg_script *s = parse("echo $(cat <<E) $(cat <<F); echo x\none\nE\ntwo\nF\necho after");
+
+	cr_assert_eq(s->n_cmds, 5);
+	cr_assert_str_eq(s->cmds[1].redirs[0].heredoc, "one\n");
+	cr_assert_str_eq(s->cmds[2].redirs[0].heredoc, "two\n");
+	WORDS(s, 4, "echo", "after");
+	cg_script_free(s);
+}
+
 Test(redirections, here_string_target_is_a_word)
 {
 	struct cg_script *s = parse("bash <<< \"rm -rf $(pwd)\"");
