@@ -178,8 +178,47 @@ static void respond(struct cg_supervisor *sup, int error, int64_t val, bool is_c
 	seccomp_notify_respond(sup->listener_fd, resp);
 }
 
+static void record(struct cg_supervisor *sup, const char *syscall_name, const char *detail,
+		   pid_t pid, const struct cg_reason *why, bool is_enforced, bool should_print);
+
 void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall_name, const char *detail,
 			pid_t pid, const struct cg_reason *why)
+{
+	record(sup, syscall_name, detail, pid, why, !sup->opt->monitor, true);
+}
+
+void cg_notify_preload_reports(struct cg_supervisor *sup)
+{
+	char msg[1100];
+	ssize_t n;
+
+	while ((n = recv(sup->report_fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+		/* "v1 PID CALL DETAIL CATEGORY RULE blocked|allowed MESSAGE", tab-separated */
+		char *field[8], *p = msg;
+		struct cg_reason why;
+		int k = 0;
+
+		msg[n] = '\0';
+		for (; k < 8 && p; k++) {
+			field[k] = p;
+			p = k < 7 ? strchr(p, '\t') : NULL;
+			if (p)
+				*p++ = '\0';
+		}
+		if (k < 8 || strcmp(field[0], "v1"))
+			continue;   /* not the shim's, or a newer shim: nothing to trust */
+		memset(&why, 0, sizeof(why));
+		snprintf(why.category, sizeof(why.category), "%s", field[4]);
+		snprintf(why.rule, sizeof(why.rule), "%s", field[5]);
+		snprintf(why.message, sizeof(why.message), "%s", field[7]);
+		snprintf(why.layer, sizeof(why.layer), "preload");
+		record(sup, field[2], field[3], (pid_t)atoi(field[1]), &why,
+		       !strcmp(field[6], "blocked"), false);
+	}
+}
+
+static void record(struct cg_supervisor *sup, const char *syscall_name, const char *detail,
+		   pid_t pid, const struct cg_reason *why, bool is_enforced, bool should_print)
 {
 	struct cg_run_result *res = sup->res;
 	struct cg_denial *d;
@@ -210,10 +249,12 @@ void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall_name, con
 				.workspace = sup->opt->ctx.workspace,
 			};
 			struct cg_error err;
-			cg_audit_denial(sup->opt->audit, &info, d,
-					sup->opt->monitor ? CG_ALLOW : CG_BLOCK, &err);
+			cg_audit_denial(sup->opt->audit, &info, d, is_enforced ? CG_BLOCK : CG_ALLOW,
+					&err);
 		}
 	}
+	if (!should_print)
+		return;
 	n = snprintf(line, sizeof(line), "guard: %s %s %s: %s\n",
 		     sup->opt->monitor ? "would deny" : "denied", syscall_name, detail,
 		     why->message[0] ? why->message : why->category);
@@ -493,6 +534,11 @@ static bool judge_addr(struct cg_supervisor *sup, enum cg_event_kind kind, const
 	struct cg_event ev = { .kind = kind };
 	char detail[160];
 
+	/* the supervisor's own report socket, which the shim sends to */
+	if (ss->ss_family == AF_UNIX && sup->report_path[0] &&
+	    !strncmp(((const struct sockaddr_un *)ss)->sun_path, sup->report_path,
+		     sizeof(sup->report_path)))
+		return true;
 	ev.u.net.addr = (const struct sockaddr *)ss;
 	ev.u.net.len = len;
 	describe_addr(ss, detail, sizeof(detail));

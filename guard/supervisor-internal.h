@@ -133,6 +133,8 @@ struct cg_supervisor {
 	bool traps_files;
 	bool first_exec_seen;            /* the child's own exec of the command */
 	const struct cg_cgroup *cgroup;
+	int report_fd;                   /* the shim's denials (GUARD_REPORT), -1: none */
+	char report_path[108];
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	size_t denials_cap;
@@ -154,5 +156,8 @@ bool cg_notify_ptrace_stop(struct cg_supervisor *sup, pid_t pid, int status);
 /* Record a denial: result, one stderr line, audit record. */
 void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall, const char *detail,
 			pid_t pid, const struct cg_reason *why);
+/* The report socket is readable: record the shim's denials (it printed
+ * them already). */
+void cg_notify_preload_reports(struct cg_supervisor *sup);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -363,7 +364,41 @@ static void remove_run_dir(const char *dir)
 		return;
 	snprintf(path, sizeof(path), "%s/policy.snapshot", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/preload.sock", dir);
+	unlink(path);
 	rmdir(dir);
+}
+
+/* RUN_DIR/preload.sock, where the shim reports its denials, and its
+ * GUARD_REPORT entry appended to the shim's environment block. */
+static int open_report_socket(struct cg_supervisor *sup, const char *run_dir, char *env,
+			      size_t size, struct cg_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t used = 0;
+	int n;
+
+	if (snprintf(sup->report_path, sizeof(sup->report_path), "%s/preload.sock", run_dir) >=
+	    (int)sizeof(sup->report_path)) {
+		sup->report_path[0] = '\0';
+		return 0;   /* optional: the shim's stderr lines remain */
+	}
+	memcpy(addr.sun_path, sup->report_path, strlen(sup->report_path));
+	sup->report_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sup->report_fd < 0 || bind(sup->report_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    chmod(sup->report_path, 0666) < 0) {
+		cg_error_set(err, sup->report_path, 0, "preload", "report socket: %s", strerror(errno));
+		return -errno;
+	}
+	while (env[used])
+		used += strlen(env + used) + 1;
+	n = snprintf(env + used, size - used, "%s=%s", CG_REPORT_ENV, sup->report_path);
+	if (n < 0 || (size_t)n + 2 > size - used) {
+		env[used] = '\0';
+		return 0;
+	}
+	env[used + (size_t)n + 1] = '\0';
+	return 0;
 }
 
 static uint64_t parse_caps(const struct cg_strlist *names)
@@ -521,8 +556,8 @@ static void reap(struct run_state *rs)
  * left of the tree is killed (cg_run's end). */
 static void poll_loop(struct run_state *rs, int signal_fd)
 {
-	struct pollfd pfd[4 + CG_MAX_PENDING];
-	struct cg_pending_connect *pending_at[4 + CG_MAX_PENDING];
+	struct pollfd pfd[5 + CG_MAX_PENDING];
+	struct cg_pending_connect *pending_at[5 + CG_MAX_PENDING];
 
 	for (;;) {
 		int64_t now = now_ms(), wait_ms = -1;
@@ -564,6 +599,7 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 		pfd[n++] = (struct pollfd){ .fd = rs->sup.listener_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[1], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->sup.report_fd, .events = POLLIN };
 		for (int i = 0; i < CG_MAX_PENDING; i++)
 			if (rs->sup.pending[i].in_use) {
 				pending_at[n] = &rs->sup.pending[i];
@@ -585,7 +621,9 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 		for (int i = 0; i < 2; i++)
 			if (pfd[2 + i].revents)
 				cg_output_drain(&rs->out, i);
-		for (nfds_t i = 4; i < n; i++)
+		if (pfd[4].revents & POLLIN)
+			cg_notify_preload_reports(&rs->sup);
+		for (nfds_t i = 5; i < n; i++)
 			if (pfd[i].revents)
 				cg_notify_connect_done(&rs->sup, pending_at[i]);
 		if (pfd[0].revents & POLLIN) {
@@ -667,6 +705,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	rs.sup.settings = s;
 	rs.sup.self = getpid();
 	rs.sup.listener_fd = -1;
+	rs.sup.report_fd = -1;
 	rs.kill_grace_ms = s->kill_grace_ms ? s->kill_grace_ms : 2000;
 	rs.deadline_ms = opt->timeout_s ? start_ms + (int64_t)opt->timeout_s * 1000 : INT64_MAX;
 	for (int i = 0; i <= CG_V1_COUNT; i++)
@@ -684,6 +723,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		if (!rc)
 			rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
 						 shim_env, sizeof(shim_env), err);
+		if (!rc)
+			rc = open_report_socket(&rs.sup, run_dir, shim_env, sizeof(shim_env), err);
 		if (rc)
 			goto out;
 	}
@@ -824,6 +865,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 			sizeof(res->layers));
 	poll_loop(&rs, signal_fd);
 	end_tree(&rs);
+	if (rs.sup.report_fd >= 0)
+		cg_notify_preload_reports(&rs.sup);
 
 	if (rs.child_exited && WIFSTOPPED(rs.child_status) == 0) {
 		if (WIFEXITED(rs.child_status)) {
@@ -848,6 +891,8 @@ out:
 		cg_cgroup_destroy(&rs.cgroup);
 	if (rs.sup.listener_fd >= 0)
 		close(rs.sup.listener_fd);
+	if (rs.sup.report_fd >= 0)
+		close(rs.sup.report_fd);
 	cg_notify_free(&rs.sup);
 	if (pidfd >= 0)
 		close(pidfd);

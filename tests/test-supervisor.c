@@ -606,3 +606,24 @@ Test(supervisor, the_shim_gets_a_snapshot_the_run_cannot_write_and_it_is_removed
 	cr_assert_not(exists(snapshot), "%s survived the run", snapshot);
 	cg_run_result_free(&res);
 }
+
+Test(supervisor, denials_of_the_shim_are_recorded_in_the_result)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	const char *shim = BUILDDIR "/preload/.libs/libguard-preload.so";
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { "/bin/sh", "-c", "\"$0\" \"$1\"; true", (char *)mount, (char *)marker, NULL };
+	bool from_shim = false;
+
+	cr_assert_eq(access(shim, R_OK), 0, "the preload shim %s is not built", shim);
+	options(&opt, argv);
+	opt.preload_path = shim;
+	run_opts(&opt, &res);
+	cr_assert_not(exists(marker));
+	for (size_t i = 0; i < res.n_denials; i++)
+		from_shim |= !strcmp(res.denials[i].why.layer, "preload");
+	cr_assert(from_shim, "no denial with layer preload among %zu", res.n_denials);
+	cg_run_result_free(&res);
+}
