@@ -720,6 +720,15 @@ int shim_check_exec(const char *call, int dirfd, const char *path, char *const a
 	if (rc == 0 && atomic_load(&state) == SHIM_READY &&
 	    (path[0] == '/' || base_of(dirfd, base) == 0) &&
 	    cg_path_resolve(path[0] == '/' ? "/" : base, path, resolved) == 0) {
+		/* fexecve of a memfd: /proc/self/fd/N names "/memfd:NAME (deleted)",
+		 * and NAME is all there is to judge (the seccomp layer looks
+		 * at the image itself). */
+		size_t len = strlen(resolved);
+		if (strncmp(resolved, "/memfd:", 7) == 0) {
+			if (len > 17 && strcmp(resolved + len - 10, " (deleted)") == 0)
+				resolved[len - 10] = '\0';
+			memmove(resolved + 1, resolved + 7, strlen(resolved + 7) + 1);
+		}
 		const char *a = strrchr(path, '/'), *b = strrchr(resolved, '/');
 		if (strcmp(a ? a + 1 : path, b ? b + 1 : resolved) != 0) {
 			ev.u.exec.path = resolved;

@@ -330,7 +330,8 @@ Test(preload_files, the_same_calls_inside_the_workspace_succeed, .init = setup_b
 Test(preload_exec, every_exec_call_refuses_a_forbidden_program, .init = setup_builtin,
      .fini = teardown) {
 	struct run r;
-	const char *by_path[] = { "execve", "execv", "execveat", "fexecve", "posix_spawn", "vfork-execve" };
+	const char *by_path[] = { "execve", "execv", "execveat", "fexecve", "fexecve-memfd",
+				  "posix_spawn", "vfork-execve" };
 	const char *by_name[] = { "execvp", "execvpe", "posix_spawnp" };
 
 	for (size_t i = 0; i < sizeof(by_path) / sizeof(by_path[0]); i++) {
@@ -356,7 +357,8 @@ Test(preload_exec, every_exec_call_refuses_a_forbidden_program, .init = setup_bu
 Test(preload_exec, every_exec_call_starts_an_allowed_program, .init = setup_builtin,
      .fini = teardown) {
 	struct run r;
-	const char *by_path[] = { "execve", "execv", "execveat", "fexecve", "posix_spawn", "vfork-execve" };
+	const char *by_path[] = { "execve", "execv", "execveat", "fexecve", "fexecve-memfd",
+				  "posix_spawn", "vfork-execve" };
 	const char *by_name[] = { "execvp", "execvpe", "posix_spawnp" };
 
 	for (size_t i = 0; i < sizeof(by_path) / sizeof(by_path[0]); i++) {

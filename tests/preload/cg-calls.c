@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,6 +170,18 @@ int main(int argc, char **argv)
 		return result(execle(a, a, b, (char *)NULL, environ));
 	if (!strcmp(call, "fexecve")) {
 		int fd = open(rest[0], O_RDONLY | O_CLOEXEC);
+		return result(fexecve(fd, rest, environ));
+	}
+	/* A copy of the program in a memfd named after it. */
+	if (!strcmp(call, "fexecve-memfd")) {
+		int in = open(rest[0], O_RDONLY | O_CLOEXEC);
+		const char *name = strrchr(rest[0], '/');
+		int fd = memfd_create(name ? name + 1 : rest[0], MFD_CLOEXEC);
+		char buf[65536];
+		ssize_t n;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, (size_t)n) != n)
+				return result(-1);
 		return result(fexecve(fd, rest, environ));
 	}
 	if (!strcmp(call, "execveat"))
