@@ -4,6 +4,7 @@
  * as it is, without generating it again on every start (see filter.c). */
 #include <errno.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdbool.h>
@@ -88,6 +89,15 @@ int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
 			return rc;
 	}
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc)
+		return rc;
+	/* A filter of the run's own with a listener would be asked first (the
+	 * newest filter wins a tie of USER_NOTIF) and could answer CONTINUE
+	 * for an exec or connect we never see.  Filters without a listener
+	 * only narrow what the run may do. */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(seccomp), 1,
+			      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+				      SECCOMP_FILTER_FLAG_NEW_LISTENER));
 	if (rc)
 		return rc;
 	/* kill is left to Landlock's signal scope; where the kernel lacks it

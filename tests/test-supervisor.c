@@ -332,6 +332,11 @@ Test(supervisor, new_namespaces_cannot_be_made)
 	assert_refused("clone-newuser", "clone");
 }
 
+Test(supervisor, the_run_cannot_install_a_seccomp_listener_of_its_own)
+{
+	assert_refused("seccomp-listener", "seccomp");
+}
+
 Test(supervisor, signals_do_not_reach_processes_outside_the_run)
 {
 	struct cg_run_result res;
@@ -564,6 +569,23 @@ Test(supervisor, abstract_socket_of_the_run_itself_can_be_reached)
 	snprintf(name, sizeof(name), "cg-sup-inside-%d", getpid());
 	run(argv, &res);
 	cr_assert_str_eq(out(&res), "connect ok\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, monitor_mode_records_file_accesses_through_the_notifications)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *argv[] = { PROG("attack"), "read", "/etc/shadow", NULL };
+	bool recorded = false;
+
+	options(&opt, argv);
+	opt.monitor = true;
+	run_opts(&opt, &res);
+	cr_assert(strstr(res.layers, "seccomp-notify(files)"), "%s", res.layers);
+	for (size_t i = 0; i < res.n_denials; i++)
+		recorded |= !strcmp(res.denials[i].detail, "/etc/shadow");
+	cr_assert(recorded, "the read of /etc/shadow was not recorded (%zu denials)", res.n_denials);
 	cg_run_result_free(&res);
 }
 

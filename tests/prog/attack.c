@@ -5,14 +5,16 @@
  *   openat2 PATH | proc-root PATH | symlink-read PATH LINK
  *   create PATH        -> "create ok" | "create errno N"
  *   rawwrite PATH      -> "rawwrite ok" | "rawwrite errno N" (no libc wrapper: past the shim)
- *   io_uring | ptrace | unshare | clone-newuser
+ *   io_uring | ptrace | unshare | clone-newuser | seccomp-listener
  *   kill PID           -> "kill ok" | "kill errno N"
  *   setsid-grandchild PIDFILE: the grandchild writes its pid, sleeps
  *   forkbomb           -> "forks N" (processes alive at once at most)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,6 +101,13 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return 0;
+	}
+	if (!strcmp(op, "seccomp-listener")) {
+		/* a filter of our own that would take execve notifications first */
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = { 1, &allow };
+		return report("seccomp", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+						 SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
 	}
 	if (!strcmp(op, "unshare"))
 		return report("unshare", unshare(CLONE_NEWUSER | CLONE_NEWNS));
