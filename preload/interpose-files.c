@@ -79,6 +79,9 @@ static int guarded_open(const char *call, enum open_kind kind, int dirfd, const 
 		errno = EACCES;
 		return -1;
 	}
+	/* Landlock refused it first: say why in the policy's words. */
+	if (fd < 0 && errno == EACCES)
+		shim_explain_refusal(call, dirfd, path, access);
 	return fd;
 }
 
@@ -184,6 +187,8 @@ static FILE *guarded_fopen(const char *call, const char *path, const char *mode,
 		errno = EACCES;
 		return NULL;
 	}
+	if (!f && errno == EACCES)
+		shim_explain_refusal(call, AT_FDCWD, path, access);
 	return f;
 }
 

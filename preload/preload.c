@@ -661,6 +661,12 @@ int shim_check_path(const char *call, int dirfd, const char *path, unsigned acce
 	return rc;
 }
 
+void shim_explain_refusal(const char *call, int dirfd, const char *path, unsigned access)
+{
+	shim_check_path(call, dirfd, path, access, false);
+	errno = EACCES;
+}
+
 int shim_check_opened(const char *call, int fd, const char *path, unsigned access)
 {
 	int saved_errno = errno, rc;

@@ -114,6 +114,10 @@ int shim_check_path(const char *call, int dirfd, const char *path, unsigned acce
  * opened (/proc/self/fd), which costs one readlink instead of resolving
  * every component.  On -1 the caller closes fd (errno is EACCES). */
 int shim_check_opened(const char *call, int fd, const char *path, unsigned access);
+/* A read the kernel refused with EACCES (Landlock, file modes): when the
+ * policy refuses it too, print the denial so the user learns which rule;
+ * errno stays EACCES. */
+void shim_explain_refusal(const char *call, int dirfd, const char *path, unsigned access);
 /* A program about to start: path as the kernel will see it (already found
  * in PATH for the p-variants), its argv. */
 int shim_check_exec(const char *call, int dirfd, const char *path, char *const argv[]);
