@@ -10,10 +10,17 @@
  *                     per-process cost of loading the shim and its policy
  *   sh exec loop      /bin/sh running /bin/true EXECS times: each exec is
  *                     also checked by the shim inside the shell
- *   open+close        an open/close of /etc/hostname inside one process
+ *   python3 -c pass   an interpreter start (opens a few hundred files)
+ *   guard-exec ...    when the build has cli/guard-exec: the same loop and,
+ *                     with npm and tests/data/path-parse-1.0.6.tgz, a real
+ *                     `npm test`, under the whole guard (seccomp, Landlock,
+ *                     cgroups) with the shim (on) and with GUARD_PRELOAD
+ *                     pointing nowhere (off)
  *
  * Off and on alternate in blocks of 50 so that a change in machine load
- * hits both sides alike.  Medians of the per-block means.
+ * hits both sides alike.  Medians of the per-block means, as wall time
+ * and as the CPU time (user + system) of the children, which a busy
+ * machine disturbs less.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,10 +60,20 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Start argv `count` times, one after another; mean microseconds each. */
-static double start_many(char *const argv[], char *const envp[], int count)
+static double children_cpu_us(void)
 {
-	double t0 = now_us();
+	struct rusage ru;
+
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
+	       ru.ru_stime.tv_usec;
+}
+
+/* Start argv `count` times, one after another; mean microseconds each,
+ * wall clock (returned) and CPU (*cpu). */
+static double start_many(char *const argv[], char *const envp[], int count, double *cpu)
+{
+	double t0 = now_us(), c0 = children_cpu_us();
 
 	for (int i = 0; i < count; i++) {
 		pid_t pid = fork();
@@ -70,26 +88,38 @@ static double start_many(char *const argv[], char *const envp[], int count)
 			exit(1);
 		}
 	}
+	*cpu = (children_cpu_us() - c0) / count;
 	return (now_us() - t0) / count;
 }
 
+struct timing {
+	double wall_off, wall_on, cpu_off, cpu_on;
+};
+
 /* Median per-start time with env off and on, alternating blocks. */
 static void compare_starts(char *const argv[], char *const off[], char *const on[], int total,
-			   int per_start, double *t_off, double *t_on)
+			   int per_start, struct timing *t)
 {
-	size_t n_blocks = (size_t)(total / BLOCK > 0 ? total / BLOCK : 1);
-	double *a = calloc(n_blocks, sizeof(double)), *b = calloc(n_blocks, sizeof(double));
+	int block = total < BLOCK ? 1 : BLOCK;
+	size_t n = (size_t)(total / block);
+	double *v[4], cpu;
 
-	start_many(argv, off, 5);
-	start_many(argv, on, 5);
-	for (size_t i = 0; i < n_blocks; i++) {
-		a[i] = start_many(argv, off, BLOCK) / per_start;
-		b[i] = start_many(argv, on, BLOCK) / per_start;
+	for (int k = 0; k < 4; k++)
+		v[k] = calloc(n, sizeof(double));
+	start_many(argv, off, block == 1 ? 1 : 5, &cpu);
+	start_many(argv, on, block == 1 ? 1 : 5, &cpu);
+	for (size_t i = 0; i < n; i++) {
+		v[0][i] = start_many(argv, off, block, &cpu) / per_start;
+		v[2][i] = cpu / per_start;
+		v[1][i] = start_many(argv, on, block, &cpu) / per_start;
+		v[3][i] = cpu / per_start;
 	}
-	*t_off = median(a, n_blocks);
-	*t_on = median(b, n_blocks);
-	free(a);
-	free(b);
+	t->wall_off = median(v[0], n);
+	t->wall_on = median(v[1], n);
+	t->cpu_off = median(v[2], n);
+	t->cpu_on = median(v[3], n);
+	for (int k = 0; k < 4; k++)
+		free(v[k]);
 }
 
 static double snapshot_load_us(const char *path)
@@ -116,9 +146,11 @@ static double snapshot_load_us(const char *path)
 	return median(v, 2000);
 }
 
-static void row(const char *what, double off, double on)
+static void row(const char *what, const struct timing *t)
 {
-	printf("| %-34s | %10.1f | %10.1f | %+7.1f%% |\n", what, off, on, (on - off) / off * 100);
+	printf("| %-24s | %9.0f | %9.0f | %+7.1f%% | %9.0f | %9.0f | %+7.1f%% |\n", what, t->wall_off,
+	       t->wall_on, (t->wall_on - t->wall_off) / t->wall_off * 100, t->cpu_off, t->cpu_on,
+	       (t->cpu_on - t->cpu_off) / t->cpu_off * 100);
 }
 
 int main(int argc, char **argv)
@@ -126,12 +158,12 @@ int main(int argc, char **argv)
 	int execs = argc > 1 ? atoi(argv[1]) : 1000;
 	const char *shim = argc > 2 ? argv[2] : BUILDDIR "/preload/.libs/libguard-preload.so";
 	char dir[] = "/tmp/cg-bench-preload-XXXXXX", env[4096], snapshot[PATH_MAX];
-	char preload[PATH_MAX + 16], count[32], loop[128];
+	char preload[PATH_MAX + 16], loop[128];
 	struct cg_policy *p;
 	struct cg_error err;
 	char *on[16], *off[] = { "PATH=/usr/bin:/bin", NULL };
 	size_t n = 0;
-	double t_off, t_on;
+	struct timing t;
 
 	if (execs < BLOCK)
 		execs = BLOCK;
@@ -149,29 +181,65 @@ int main(int argc, char **argv)
 	snprintf(snapshot, sizeof(snapshot), "%s/policy.snapshot", dir);
 
 	printf("$ bench/bench-preload %d %s\n\n", execs, shim);
-	printf("| %-34s | %10s | %10s | %8s |\n", "measurement (us each)", "shim off", "shim on", "added");
-	printf("|%s|%s|%s|%s|\n", "------------------------------------", "------------",
-	       "------------", "----------");
+	struct stat st;
 	double load = snapshot_load_us(snapshot);
-	printf("| %-34s | %10s | %10.1f | %8s |\n", "snapshot load + free (in process)", "-", load, "-");
+	printf("snapshot load + free, in a warm process: %.1f us (median of 2000)\n\n", load);
+	printf("| %-24s | %9s | %9s | %8s | %9s | %9s | %8s |\n", "us per program", "wall off",
+	       "wall on", "added", "cpu off", "cpu on", "added");
+	printf("|--------------------------|-----------|-----------|----------|"
+	       "-----------|-----------|----------|\n");
 
 	char *true_argv[] = { "/bin/true", NULL };
-	compare_starts(true_argv, off, on, execs, 1, &t_off, &t_on);
-	row("fork+exec /bin/true", t_off, t_on);
+	compare_starts(true_argv, off, on, execs, 1, &t);
+	row("fork+exec /bin/true", &t);
 
-	snprintf(count, sizeof(count), "%d", execs / 10);
 	snprintf(loop, sizeof(loop), "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done",
 		 execs / 10);
 	char *sh_argv[] = { "/bin/sh", "-c", loop, NULL };
-	compare_starts(sh_argv, off, on, 10 * BLOCK / 5, execs / 10, &t_off, &t_on);
-	row("sh loop, per /bin/true", t_off, t_on);
+	compare_starts(sh_argv, off, on, 2 * BLOCK, execs / 10, &t);
+	row("sh loop, per /bin/true", &t);
 
 	char *py_argv[] = { "/usr/bin/python3", "-c", "pass", NULL };
 	if (access(py_argv[0], X_OK) == 0) {
-		compare_starts(py_argv, off, on, BLOCK * 4, 1, &t_off, &t_on);
-		row("python3 -c pass", t_off, t_on);
+		compare_starts(py_argv, off, on, BLOCK * 4, 1, &t);
+		row("python3 -c pass", &t);
 	}
-	printf("\n%zu-byte snapshot, %d execs per row\n", (size_t)0 + 0, execs);
+	char guard_exec[PATH_MAX];
+	snprintf(guard_exec, sizeof(guard_exec), "%s/cli/guard-exec", BUILDDIR);
+	if (access(guard_exec, X_OK) == 0) {
+		char ws_arg[PATH_MAX + 16], home[PATH_MAX + 8], conf[PATH_MAX], conf_arg[PATH_MAX + 16];
+		char state[PATH_MAX + 24];
+		/* The rate limit (10 runs a minute) would stop the benchmark. */
+		snprintf(conf, sizeof(conf), "%s/bench.conf", dir);
+		FILE *f = fopen(conf, "we");
+		if (f) {
+			fputs("ratelimit = { count = 1000000; window_s = 1; };\n", f);
+			fclose(f);
+		}
+		snprintf(conf_arg, sizeof(conf_arg), "--config=%s", conf);
+		snprintf(ws_arg, sizeof(ws_arg), "--workspace=%s", dir);
+		snprintf(home, sizeof(home), "HOME=%s", dir);
+		snprintf(state, sizeof(state), "GUARD_STATE_DIR=%s/state", dir);
+		char *g_on[] = { "PATH=/usr/bin:/bin", home, state, NULL };
+		char *g_off[] = { "PATH=/usr/bin:/bin", home, state, "GUARD_PRELOAD=/nonexistent", NULL };
+		char *g_loop[] = { guard_exec, conf_arg, ws_arg, "--", "/bin/sh", "-c", loop, NULL };
+		compare_starts(g_loop, g_off, g_on, BLOCK, execs / 10, &t);
+		row("guard-exec sh loop, per", &t);
+
+		char tgz[PATH_MAX], script[PATH_MAX * 3];
+		snprintf(tgz, sizeof(tgz), "%s/tests/data/path-parse-1.0.6.tgz", SRCDIR);
+		snprintf(script, sizeof(script), "tar -xzf '%s' -C '%s'", tgz, dir);
+		if (access("/usr/bin/npm", X_OK) == 0 && access(tgz, R_OK) == 0 && system(script) == 0) {
+			snprintf(script, sizeof(script), "cd '%s/package' && npm test --no-update-notifier "
+				 ">/dev/null 2>&1", dir);
+			char *g_npm[] = { guard_exec, conf_arg, ws_arg, "-c", script, NULL };
+			compare_starts(g_npm, g_off, g_on, 10, 1, &t);
+			row("guard-exec npm test", &t);
+		}
+	}
+	if (stat(snapshot, &st) == 0)
+		printf("\n%lld-byte snapshot; the sh loop runs %d programs per start\n",
+		       (long long)st.st_size, execs / 10);
 
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

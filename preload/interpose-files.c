@@ -68,6 +68,11 @@ static int guarded_open(const char *call, enum open_kind kind, int dirfd, const 
 	if (flags & O_PATH)
 		return real_open(kind, dirfd, path, flags, mode);
 	access = open_access(flags);
+	/* O_RDONLY|O_CREAT of a file that exists only reads it (lock files,
+	 * caches opened "create if missing"). */
+	if ((flags & O_ACCMODE) == O_RDONLY && (flags & O_CREAT) && !(flags & (O_EXCL | O_TRUNC)) &&
+	    (flags & O_TMPFILE) != O_TMPFILE && faccessat(dirfd, path, F_OK, 0) == 0)
+		access = CG_ACCESS_READ;
 	if (access & CG_ACCESS_WRITE) {
 		if (shim_check_path(call, dirfd, path, access, (flags & O_NOFOLLOW) != 0) < 0)
 			return -1;
