@@ -40,10 +40,14 @@
  * LD_PRELOAD and the GUARD_* entries put back (shim_fix_env), and
  * system()/popen() restore them in environ for the shell they start.
  *
- * Safety.  The exec, open and connect paths never call malloc: PCRE2
+ * Safety.  The exec, open and connect paths do not call malloc: PCRE2
  * matches with a match block whose frames come from a static arena, paths
  * are resolved in stack buffers, the real functions were found in the
- * constructor.  Decisions that touch shared state (rule matching, the
+ * constructor.  Three exceptions remain: the first guarded call of a
+ * process loads the snapshot; the engine joins an argv longer than 1 KiB
+ * in a malloc'd buffer (rules/match.c); the first connection to a
+ * non-loopback address that no allowed lookup returned resolves the
+ * egress list (guard/net.c).  Decisions that touch shared state (rule matching, the
  * egress list) hold a spin lock that fork() takes and releases around
  * itself (pthread_atfork), so a child never inherits it held.  A call the
  * shim's own code makes (an lstat while resolving, a lookup of the
