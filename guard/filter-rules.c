@@ -6,6 +6,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -89,6 +90,16 @@ int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
 			return rc;
 	}
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (rc)
+		return rc;
+	/* Typing into the terminal the run shares with the user's shell
+	 * (TIOCSTI) would run commands outside the run; TIOCLINUX can do the
+	 * same on a virtual console. */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
 	if (rc)
 		return rc;
 	/* A filter of the run's own with a listener would be asked first (the

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <seccomp.h>
@@ -302,6 +303,13 @@ static int attach_for_exec(struct cg_supervisor *sup, pid_t tid)
 	return tracer == sup->self ? 0 : -EPERM;
 }
 
+static bool child_in_our_code(struct cg_supervisor *sup)
+{
+	struct pollfd pfd = { .fd = sup->child_status_fd, .events = POLLIN };
+
+	return sup->child_status_fd >= 0 && poll(&pfd, 1, 0) >= 0 && !(pfd.revents & POLLHUP);
+}
+
 static void on_exec(struct cg_supervisor *sup, bool is_at)
 {
 	const struct seccomp_data *d = &sup->req->data;
@@ -352,15 +360,13 @@ static void on_exec(struct cg_supervisor *sup, bool is_at)
 	ev.u.exec.argv = argv;
 	ev.u.exec.argc = argc;
 	if (!judge(sup, &ev, is_at ? "execveat" : "execve", path, pid)) {
-		if (pid == sup->child)
-			sup->first_exec_seen = true;
 		respond(sup, -EPERM, 0, false);
 		goto out;
 	}
-	/* The command's own first exec comes from our child, single-threaded
-	 * and running our code: its path cannot change under us. */
-	if (pid == sup->child && !sup->first_exec_seen) {
-		sup->first_exec_seen = true;
+	/* The command's own exec comes from our child, single-threaded and
+	 * still running our code (its end of the status pipe, closed on exec,
+	 * is open): its path cannot change under us. */
+	if (pid == sup->child && child_in_our_code(sup)) {
 		respond(sup, 0, 0, true);
 		goto out;
 	}

@@ -131,7 +131,7 @@ struct cg_supervisor {
 	pid_t self;
 	int listener_fd;                 /* -1 after the last filtered process is gone */
 	bool traps_files;
-	bool first_exec_seen;            /* the child's own exec of the command */
+	int child_status_fd;             /* hangs up once the child has exec'd the command */
 	const struct cg_cgroup *cgroup;
 	int report_fd;                   /* the shim's denials (GUARD_REPORT), -1: none */
 	char report_path[108];

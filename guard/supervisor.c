@@ -73,7 +73,7 @@ struct shared_setup {
 
 /* Everything the child uses, built before fork. */
 struct child_plan {
-	const char *path;           /* the program, PATH resolved */
+	char **paths;               /* where the program may be, in PATH order, NULL-ended */
 	char *const *argv;
 	char **envp;
 	struct rlimit limits[4];
@@ -243,30 +243,55 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 	msg.value = listener;
 	if (write(plan->status_fd, &msg, sizeof(msg)) != sizeof(msg))
 		_exit(125);
-	execve(plan->path, plan->argv, plan->envp);
-	child_fail(plan, STAGE_EXEC, 0, errno);
+	/* Like execvp: a candidate Landlock or the file mode refuses
+	 * (/root/.pyenv/shims/python3) gives way to the next one. */
+	rc = ENOENT;
+	for (char **p = plan->paths; *p; p++) {
+		execve(*p, plan->argv, plan->envp);
+		if (errno == EACCES)
+			rc = EACCES;
+		else if (errno != ENOENT && errno != ENOTDIR) {
+			rc = errno;
+			break;
+		}
+	}
+	child_fail(plan, STAGE_EXEC, 0, rc);
 	_exit(127);
 }
 
 /* ---------- preparing ---------- */
 
-static char *find_program(const char *name, char **envp, char *buf, size_t size)
+/* The executable files `name` may mean, in PATH order (the child's PATH);
+ * name itself when it has a slash or nothing is found (execve then says
+ * why).  NULL on ENOMEM; free with free_env. */
+static char **find_program(const char *name, char **envp)
 {
+	enum { MAX_CANDIDATES = 16 };
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	char **paths = calloc(MAX_CANDIDATES + 1, sizeof(*paths));
+	char buf[PATH_MAX];
+	size_t n = 0;
 
-	if (strchr(name, '/'))
-		return (char *)name;
+	if (!paths)
+		return NULL;
 	for (char **e = envp; *e; e++)
 		if (!strncmp(*e, "PATH=", 5))
 			path = *e + 5;
-	while (*path) {
+	while (!strchr(name, '/') && *path && n < MAX_CANDIDATES) {
 		size_t len = strcspn(path, ":");
-		if (len && snprintf(buf, size, "%.*s/%s", (int)len, path, name) < (int)size &&
-		    access(buf, X_OK) == 0)
-			return buf;
+		if (len && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0 && !(paths[n++] = strdup(buf)))
+			goto fail;
 		path += len + (path[len] == ':');
 	}
-	return (char *)name;   /* execve reports ENOENT: exit 127 */
+	if (!n && !(paths[n++] = strdup(name)))
+		goto fail;
+	return paths;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return NULL;
 }
 
 static void free_env(char **envp)
@@ -686,7 +711,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	struct cg_filter filter = { 0 };
 	struct cg_landlock landlock = { .ruleset_fd = -1 };
 	struct child_msg msg;
-	char path_buf[PATH_MAX], run_dir[PATH_MAX] = "";
+	char run_dir[PATH_MAX] = "";
 	char shim_env[2 * PATH_MAX + 64] = "";
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
 	int signal_fd = -1, pidfd = -1, was_subreaper = 0;
@@ -705,6 +730,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	rs.sup.settings = s;
 	rs.sup.self = getpid();
 	rs.sup.listener_fd = -1;
+	rs.sup.child_status_fd = -1;
 	rs.sup.report_fd = -1;
 	rs.kill_grace_ms = s->kill_grace_ms ? s->kill_grace_ms : 2000;
 	rs.deadline_ms = opt->timeout_s ? start_ms + (int64_t)opt->timeout_s * 1000 : INT64_MAX;
@@ -734,7 +760,12 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "out of memory");
 		goto out;
 	}
-	plan.path = find_program(opt->argv[0], plan.envp, path_buf, sizeof(path_buf));
+	plan.paths = find_program(opt->argv[0], plan.envp);
+	if (!plan.paths) {
+		rc = -ENOMEM;
+		cg_error_set(err, NULL, 0, "run", "out of memory");
+		goto out;
+	}
 	plan.argv = opt->argv;
 	add_limit(&plan, RLIMIT_CORE, 0);
 	if (s->file_size_bytes)
@@ -800,6 +831,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	if (rs.child == 0)
 		child_main(&plan);
 	rs.sup.child = rs.child;
+	rs.sup.child_status_fd = status_pipe[0];
 	setpgid(rs.child, rs.child);
 	close(status_pipe[1]);
 	status_pipe[1] = -1;
@@ -913,6 +945,7 @@ out:
 	cg_landlock_free(&landlock);
 	cg_filter_free(&filter);
 	free_env(plan.envp);
+	free_env(plan.paths);
 	remove_run_dir(run_dir);
 	if (rc)
 		cg_run_result_free(res);

@@ -649,3 +649,29 @@ Test(supervisor, denials_of_the_shim_are_recorded_in_the_result)
 	cr_assert(from_shim, "no denial with layer preload among %zu", res.n_denials);
 	cg_run_result_free(&res);
 }
+
+Test(supervisor, a_path_candidate_the_run_may_not_execute_gives_way_to_the_next)
+{
+	struct cg_run_result res;
+	char dir[64], path[128], cmd[300], env_path[256];
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { "true", (char *)marker, NULL };
+	const char *old_path = getenv("PATH");
+
+	require_landlock();
+	/* /var/tmp is neither readable nor writable for the run */
+	snprintf(dir, sizeof(dir), "/var/tmp/cg-sup-%d", getpid());
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/true", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", PROG("marker"), path);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(env_path, sizeof(env_path), "%s:/usr/bin:/bin", dir);
+	setenv("PATH", env_path, 1);
+	run(argv, &res);
+	setenv("PATH", old_path ? old_path : "/usr/bin:/bin", 1);
+	unlink(path);
+	rmdir(dir);
+	cr_assert_eq(res.exit_code, 0, "exit %d (errno %d)", res.exit_code, res.exec_errno);
+	cr_assert_not(exists(marker), "the copy outside the readable paths ran");
+	cg_run_result_free(&res);
+}

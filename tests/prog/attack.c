@@ -125,9 +125,14 @@ int main(int argc, char **argv)
 		if (fork() == 0) {
 			setsid();
 			if (fork() == 0) {
-				FILE *f = fopen(arg, "w");
+				char tmp[4096];
+				FILE *f;
+				/* whole or not at all: the parent waits for the name */
+				snprintf(tmp, sizeof(tmp), "%s.tmp", arg);
+				f = fopen(tmp, "w");
 				fprintf(f, "%d\n", getpid());
 				fclose(f);
+				rename(tmp, arg);
 				for (;;)
 					pause();
 			}
