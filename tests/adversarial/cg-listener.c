@@ -1,7 +1,8 @@
 /* cg-listener KIND ADDR PORT LOG - a listener that records every contact.
  *
  * KIND: tcp, udp (ADDR IPv4 or IPv6), unix, unix-dgram (ADDR a path, '@'
- * for abstract; PORT ignored).  Writes "READY" to LOG once it listens,
+ * for abstract; PORT ignored; PORT 0 picks a free one).  Writes
+ * "READY <port>" to LOG once it listens,
  * then one line per connection or datagram.  Runs until killed.  The
  * attacks' tests pass when nothing but READY is in LOG.
  */
@@ -75,7 +76,14 @@ int main(int argc, char **argv)
 		atk_die("bind %s: %m", addr);
 	if (type == SOCK_STREAM && listen(fd, 64) < 0)
 		atk_die("listen: %m");
-	dprintf(log, "READY\n");
+	/* PORT 0 lets the kernel choose: the log says which. */
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof bound;
+	unsigned bound_port = 0;
+	if (!is_unix && getsockname(fd, (struct sockaddr *)&bound, &bound_len) == 0)
+		bound_port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+						     : ((struct sockaddr_in6 *)&bound)->sin6_port);
+	dprintf(log, "READY %u\n", bound_port);
 	char buf[256];
 	for (;;) {
 		if (type == SOCK_DGRAM) {
