@@ -71,6 +71,23 @@ printf 'cat /etc/shadow\n' >"$WS/cat.sh"
 read_attack "read /etc/shadow: a script file that cats it" "Landlock read set, seccomp open check" \
 	/etc/shadow "$SHADOW_LINE" sh "$WS/cat.sh"
 
+# Path spellings the static check must see through (it resolves .. and
+# symlinks before it compares), and the runtime behind it.
+ln -sf /etc/shadow "$WS/shadow-link"
+for p in /tmp/../etc/shadow //etc//shadow /etc/./shadow /dev/fd/../../etc/shadow \
+	/workspace/../etc/shadow "$WS/shadow-link" "$WS/../../../etc/shadow"; do
+	(cd "$WS" && "$GUARDCTL" check --workspace "$WS" -- cat "$p") >/dev/null 2>"$WS/.err"
+	rc=$?
+	guard -- cat "$p"
+	if leaked "$SHADOW_LINE"; then
+		fail "static path: cat $p" "static check, then Landlock" "/etc/shadow was printed"
+	elif [ "$rc" -ne 126 ]; then
+		fail "static path: cat $p" "static check" "guardctl check exited $rc (the runtime stopped it)"
+	else
+		ok "static path: cat $p is blocked before it runs" "static check (path)"
+	fi
+done
+
 # Environments of processes outside the run: guard-exec's own (it still
 # holds the variables that were removed from the command's), an outside
 # process's, and another guarded run's (same uid, same dropped caps: the
@@ -243,6 +260,23 @@ write_attack "write: append through a workspace symlink to an existing file in /
 write_attack "write: create a file in /dev/shm (readable, not writable)" "Landlock write set, seccomp open check" \
 	/dev/shm/cg-test-$$ "$T/atk-write-static" create /dev/shm/cg-test-$$ "$WS"
 CG_CLEANUP+=("rm -f /dev/shm/cg-test-$$")
+
+# A sysctl: /proc/sys files are root-owned and mode 644, so uid 0 writes
+# them without any capability (kernel.core_pattern would run a program as
+# root outside the run).  The test writes the harmless domainname and
+# puts it back.
+DOMAIN_BEFORE=$(cat /proc/sys/kernel/domainname)
+guard_hidden "$T/atk-write-static" append /proc/sys/kernel/domainname "$WS"
+DOMAIN_AFTER=$(cat /proc/sys/kernel/domainname)
+if [ "$DOMAIN_AFTER" != "$DOMAIN_BEFORE" ]; then
+	printf '%s\n' "$DOMAIN_BEFORE" >/proc/sys/kernel/domainname
+	fail "write: a sysctl (/proc/sys/kernel/domainname)" "Landlock write set" "it changed to $DOMAIN_AFTER"
+elif ! grep -q '^append: failed' "$WS/.out"; then
+	fail "write: a sysctl (/proc/sys/kernel/domainname)" "Landlock write set" "the attack did not run ($(last_output))"
+else
+	ok "write: a sysctl (/proc/sys/kernel/domainname) fails ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" \
+		"Landlock write set"
+fi
 
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
