@@ -675,3 +675,25 @@ Test(supervisor, a_path_candidate_the_run_may_not_execute_gives_way_to_the_next)
 	cr_assert_not(exists(marker), "the copy outside the readable paths ran");
 	cg_run_result_free(&res);
 }
+
+Test(supervisor, datagrams_sent_with_sendmmsg_on_a_connected_socket_arrive_whole)
+{
+	struct cg_run_result res;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int server = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	char port[16], buf[16];
+	char *argv[] = { PROG("netprobe"), "udp-mmsg", "127.0.0.1", port, NULL };
+
+	cr_assert_eq(bind(server, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(server, (struct sockaddr *)&sin, &len);
+	snprintf(port, sizeof(port), "%u", ntohs(sin.sin_port));
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "sent 2 (3 3)\n");
+	cr_assert_eq(recv(server, buf, sizeof(buf), 0), 3);
+	cr_assert_eq(memcmp(buf, "one", 3), 0);
+	cr_assert_eq(recv(server, buf, sizeof(buf), 0), 3);
+	cr_assert_eq(memcmp(buf, "two", 3), 0);
+	close(server);
+	cg_run_result_free(&res);
+}

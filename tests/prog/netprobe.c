@@ -1,7 +1,10 @@
 /* netprobe: connect (tcp) or send (udp) to ADDR PORT and print
  * "connect ok" / "connect errno N" or "send ok" / "send errno N".
  *   netprobe abstract NAME   connect to the abstract Unix socket @NAME
- *   netprobe abstract-own NAME   listen on @NAME, then connect to it */
+ *   netprobe abstract-own NAME   listen on @NAME, then connect to it
+ *   netprobe udp-mmsg ADDR PORT  connect a UDP socket, then sendmmsg two
+ *                                datagrams ("one", "two"), as glibc's
+ *                                resolver does; prints "sent N" */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -46,6 +49,27 @@ int main(int argc, char **argv)
 	sin.sin_port = htons((unsigned short)atoi(argv[3]));
 	if (inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1)
 		return 2;
+	if (!strcmp(argv[1], "udp-mmsg")) {
+		struct iovec iov[2] = { { "one", 3 }, { "two", 3 } };
+		struct mmsghdr mm[2];
+		int n;
+		memset(mm, 0, sizeof(mm));
+		for (int i = 0; i < 2; i++) {
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+			printf("connect errno %d\n", errno);
+			return 0;
+		}
+		n = sendmmsg(fd, mm, 2, 0);
+		if (n < 0)
+			printf("sendmmsg errno %d\n", errno);
+		else
+			printf("sent %d (%u %u)\n", n, mm[0].msg_len, mm[1].msg_len);
+		return 0;
+	}
 	if (!strcmp(argv[1], "tcp")) {
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
