@@ -157,6 +157,15 @@ static const struct wrapper wrappers[] = {
 	{ "watch", "nd", none_long, false },
 	{ "doas", "uC", none_long, false },
 	{ "coproc", "", none_long, false },
+	{ "xvfb-run", "nsfepw", none_long, false },
+	{ "fakeroot", "lsib", none_long, false },
+	{ "valgrind", "", none_long, false },
+	{ "eatmydata", "", none_long, false },
+	{ "dbus-run-session", "", none_long, false },
+	{ "chronic", "", none_long, false },
+	{ "proxychains", "fq", none_long, false },
+	{ "proxychains4", "fq", none_long, false },
+	{ "torsocks", "aPuip", none_long, false },
 	{ "parallel", "jSP", none_long, false },
 	{ "sem", "j", none_long, false },
 	{ "sg", "", none_long, true },
@@ -204,8 +213,9 @@ static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u
 			i++;
 			break;
 		}
-		if (strcmp(s, "-") == 0) {
-			has_s = true;      /* "bash -": the script is stdin */
+		if (strcmp(s, "-") == 0 || strcmp(s, "/dev/stdin") == 0 || strcmp(s, "/dev/fd/0") == 0 ||
+		    strcmp(s, "/proc/self/fd/0") == 0) {
+			has_s = true;      /* "bash -", "bash /dev/stdin": the script is stdin */
 			break;
 		}
 		if ((s[0] != '-' && s[0] != '+') || s[1] == '\0')

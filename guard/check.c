@@ -101,6 +101,8 @@ static const char *path_part(const char *s, unsigned flags)
 		if (is_key)
 			s = eq + 1;
 	}
+	if (s[0] == '@' && (s[1] == '/' || s[1] == '~' || s[1] == '.'))
+		s++;   /* curl -d @FILE, -F field=@FILE */
 	if (!s[0] || is_url(s) || is_remote_path(s))
 		return NULL;
 	if (s[0] == '/' || s[0] == '~' || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
@@ -132,8 +134,81 @@ static int expand_tilde(const char *s, char *out, size_t size)
 	return 0;
 }
 
+static enum cg_verdict check_path_word(struct checker *c, const char *word, unsigned flags);
+static enum cg_verdict out_of_memory(struct checker *c);
+
+/* Brace expansion as the shell does it, for path checks: "{/etc,/tmp}/x"
+ * names /etc/x and /tmp/x.  Ranges ({1..3}) count by their two ends.  At
+ * most BRACE_MAX words are produced; past that the word is refused. */
+#define BRACE_MAX 256
+
+struct brace_ctx {
+	struct checker *c;
+	unsigned flags;
+	unsigned produced;
+};
+
+static enum cg_verdict expand_braces(struct brace_ctx *b, const char *word)
+{
+	const char *open = NULL, *close = NULL;
+	int depth = 0;
+	bool has_sep = false;
+
+	for (const char *p = word; *p; p++) {
+		if (*p == '{') {
+			if (depth++ == 0) {
+				open = p;
+				has_sep = false;
+			}
+		} else if (*p == '}' && depth > 0) {
+			if (--depth == 0 && has_sep) {
+				close = p;
+				break;
+			}
+		} else if (depth == 1 && (*p == ',' || (p[0] == '.' && p[1] == '.'))) {
+			has_sep = true;
+		}
+	}
+	if (!close) {
+		if (++b->produced > BRACE_MAX)
+			return block(b->c, "path", "", "Word '%s' expands to too many paths", word);
+		return check_path_word(b->c, word, b->flags & ~CG_WORD_BRACE);
+	}
+	size_t prefix = (size_t)(open - word), total = strlen(word);
+	char *buf = malloc(total + 1);
+	if (!buf)
+		return out_of_memory(b->c);
+	const char *alt = open + 1;
+	enum cg_verdict v = CG_ALLOW;
+	depth = 0;
+	for (const char *p = open + 1; v == CG_ALLOW && p <= close; p++) {
+		bool is_end = p == close;
+		bool is_range = depth == 0 && p[0] == '.' && p[1] == '.';
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && !is_end)
+			depth--;
+		if (!is_end && !(depth == 0 && *p == ',') && !is_range)
+			continue;
+		size_t n = (size_t)(p - alt);
+		memcpy(buf, word, prefix);
+		memcpy(buf + prefix, alt, n);
+		strcpy(buf + prefix + n, close + 1);
+		v = expand_braces(b, buf);
+		alt = is_range ? p + 2 : p + 1;
+		if (is_range)
+			p++;
+	}
+	free(buf);
+	return v;
+}
+
 static enum cg_verdict check_path_word(struct checker *c, const char *word, unsigned flags)
 {
+	if ((flags & CG_WORD_BRACE) && !(flags & (CG_WORD_PARAM | CG_WORD_CMDSUB | CG_WORD_ARITH))) {
+		struct brace_ctx b = { c, flags, 0 };
+		return expand_braces(&b, word);
+	}
 	const char *p = path_part(word, flags);
 	char tilde[PATH_MAX], resolved[PATH_MAX], globless[PATH_MAX];
 	const char *base = c->cwd[0] ? c->cwd : c->ctx->workspace ? c->ctx->workspace : "/";
@@ -478,6 +553,8 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 		if (cg_is_fetch_or_decode(source, w, up->n_words)) {
 			v = block(c, "injection", "download-to-shell",
 				  "Downloaded or decoded content piped into a shell: %s | %s", source, shell);
+		} else if (strcmp(source, "cat") == 0 && up->n_words == 1 && up->n_redirs > 0) {
+			v = check_stdin_script(c, up);   /* cat <<EOF | sh: the here-document is the script */
 		} else if (cg_is_literal_text(source, w, up->n_words)) {
 			char **argv = texts_of(w, 1, up->n_words);
 			char *text = argv ? cg_canonical_join(argv, up->n_words - 1) : NULL;
