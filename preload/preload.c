@@ -581,7 +581,11 @@ static int resolve_path(int dirfd, const char *path, bool is_nofollow, char *out
 	if (fd >= 0) {
 		rc = fd_path(fd, out);
 		close(fd);
-		return rc == 0 && out[0] == '/' ? 1 : -1;
+		if (rc < 0)
+			return -1;
+		/* "pipe:[123]", "socket:[456]": /dev/stdout or /proc/self/fd/N
+		 * reopening a pipe the process holds; no file to judge. */
+		return out[0] == '/' ? 1 : 0;
 	}
 	if (errno != ENOENT)
 		return errno == ENOTDIR || errno == EACCES || errno == ENAMETOOLONG ? 0 : -1;
@@ -634,6 +638,28 @@ static int resolve_path(int dirfd, const char *path, bool is_nofollow, char *out
 	return 1;
 }
 
+/* "echo hi > /dev/stderr" on a terminal: reopening a terminal the process
+ * already holds through one of its fd names.  Any other file reached that
+ * way is judged as itself (an fd opened for reading must not become a
+ * writable one through /proc/self/fd). */
+static bool is_own_terminal(const char *path, const char *resolved)
+{
+	static const char *const fd_names[] = { "/dev/stdin", "/dev/stdout", "/dev/stderr",
+						"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/" };
+	bool is_fd_name = false;
+
+	if (strncmp(resolved, "/dev/pts/", 9) != 0 && strncmp(resolved, "/dev/tty", 8) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(fd_names) / sizeof(fd_names[0]); i++) {
+		size_t n = strlen(fd_names[i]);
+		if (strncmp(path, fd_names[i], n) == 0 &&
+		    (fd_names[i][n - 1] == '/' ? strspn(path + n, "0123456789") == strlen(path + n)
+					       : path[n] == '\0'))
+			is_fd_name = true;
+	}
+	return is_fd_name;
+}
+
 int shim_check_path(const char *call, int dirfd, const char *path, unsigned access,
 		    bool is_nofollow)
 {
@@ -651,7 +677,7 @@ int shim_check_path(const char *call, int dirfd, const char *path, unsigned acce
 		else
 			rc = cg_path_resolve(path[0] == '/' ? "/" : base, path, resolved) == 0 ? 1 : 0;
 	}
-	if (rc == 0) {
+	if (rc == 0 || is_own_terminal(path, resolved)) {
 		shim_leave();
 		errno = saved_errno;
 		return 0;

@@ -322,7 +322,32 @@ Test(preload_files, the_same_calls_inside_the_workspace_succeed, .init = setup_b
 	assert_ok(&r, "unlink");
 	calls(&r, "open-write", "/dev/null", NULL);
 	assert_ok(&r, "/dev/null is always allowed");
+	calls(&r, "open-write", "/dev/stderr", NULL);
+	assert_ok(&r, "/dev/stderr reopens the pipe the test reads");
+	calls(&r, "open-write", "/proc/self/fd/1", NULL);
+	assert_ok(&r, "so does /proc/self/fd/1");
 	cr_assert(exists(in_dir("a2")) && exists(in_dir("a4")) && !exists(in_dir("a3")));
+}
+
+Test(preload_files, an_fd_opened_for_reading_does_not_become_writable_through_proc,
+     .init = setup_builtin, .fini = teardown) {
+	struct run r;
+	char victim[PATH_MAX], script[PATH_MAX * 2];
+	struct stat st;
+
+	snprintf(victim, sizeof(victim), "/etc/cg-preload-reopen-%d", (int)getpid());
+	write_file(victim, "keep me\n");
+	/* The shell opens the file for reading as fd 5 (allowed: /etc is
+	 * readable); the program then asks for it by fd name, for writing. */
+	snprintf(script, sizeof(script), "exec 5<'%s'; '%s' open-write /proc/self/fd/5; "
+		 "'%s' open-write /dev/fd/5", victim, CALLS, CALLS);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	run_env(&r, NULL, argv);
+	cr_assert(strstr(r.out, "errno=EACCES"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "ok\n"), "%s", r.out);
+	cr_assert_eq(stat(victim, &st), 0);
+	cr_assert_eq(st.st_size, 8, "not truncated");
+	unlink(victim);
 }
 
 /* ---------------------------------------------------------------- programs */
