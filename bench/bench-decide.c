@@ -360,7 +360,7 @@ static void run_cold(const struct cg_context *template, const char *text, bool j
 
 static uint64_t clock_overhead_ns(void)
 {
-	enum { N = 100000 };
+	enum { N = 20000 };
 	uint64_t *v = malloc(N * sizeof(*v));
 	if (!v)
 		die("out of memory", NULL);
