@@ -24,7 +24,7 @@
 
 static const char *const categories[] = {
 	"system-modification", "privilege", "user-management", "network-tool",
-	"process-control", "fork-bomb", "injection", "path",
+	"process-control", "fork-bomb", "injection", "path", "parse",
 };
 #define N_CATEGORIES (sizeof(categories) / sizeof(categories[0]))
 
