@@ -28,8 +28,9 @@
 #define SRCDIR "."
 #endif
 #define FIXTURE_TOKEN "@FIXTURE@"
-/* The engine resolves programs through PATH: a fixed PATH keeps the
- * figures comparable between machines and users (see tests/test-corpus.c). */
+/* A fixed PATH keeps the figures comparable between machines and users
+ * should the engine look programs up (it did once: ~10 access() calls per
+ * decision); see tests/test-corpus.c. */
 #define CORPUS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct command {
