@@ -697,3 +697,32 @@ Test(supervisor, datagrams_sent_with_sendmmsg_on_a_connected_socket_arrive_whole
 	close(server);
 	cg_run_result_free(&res);
 }
+
+Test(supervisor, the_command_runs_as_the_requested_user_without_capabilities)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "id -u; id -g; grep CapEff /proc/self/status", NULL };
+
+	cr_assert_eq(geteuid(), 0, "this test needs root to switch users");
+	options(&opt, argv);
+	opt.set_user = true;
+	opt.uid = 65534;
+	opt.gid = 65534;
+	run_opts(&opt, &res);
+	cr_assert_str_eq(out(&res), "65534\n65534\nCapEff:\t0000000000000000\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, root_keeps_only_the_capabilities_the_policy_names)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/bin/grep", "-E", "^Cap(Eff|Bnd)", "/proc/self/status", NULL };
+	/* CAP_CHOWN (0), CAP_SETGID (6), CAP_SETUID (7): the default keep list */
+	const char *expect = "CapEff:\t00000000000000c1\nCapBnd:\t00000000000000c1\n";
+
+	cr_assert_eq(geteuid(), 0, "this test needs root");
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), expect);
+	cg_run_result_free(&res);
+}
