@@ -8,7 +8,7 @@ export SRCDIR=${SRCDIR:-$(cd "$here/../.." && pwd)}
 : "${BUILDDIR:?set BUILDDIR to the build dir}"
 export BUILDDIR
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(exec files procs limits net shell ../integration/contract ../integration/false-positives)
+[ ${#scripts[@]} -gt 0 ] || scripts=(exec files procs limits net shell user ../integration/contract ../integration/false-positives)
 log=$(mktemp)
 status=0
 for s in "${scripts[@]}"; do
