@@ -488,6 +488,20 @@ Test(preload_exec, a_shell_under_the_shim_cannot_read_secrets_or_start_forbidden
 	cr_assert(strstr(r.out, "still-here"), "%s", r.out);
 }
 
+Test(preload_exec, system_puts_the_shim_back_after_the_program_removed_it, .init = setup_builtin,
+     .fini = teardown) {
+	struct run r;
+	char *argv[] = { "/usr/bin/python3", "-c",
+			 "import os\n"
+			 "del os.environ['LD_PRELOAD']\n"
+			 "del os.environ['GUARD_SNAPSHOT']\n"
+			 "os.system('cat /etc/shadow')\n", NULL };
+
+	run_env(&r, NULL, argv);
+	cr_assert(strstr(r.out, "guard: denied open /etc/shadow"), "the shell had the shim: %s", r.out);
+	cr_assert_null(strstr(r.out, "root:"), "%s", r.out);
+}
+
 /* ---------------------------------------------------------------- network */
 
 static void setup_net(void)
