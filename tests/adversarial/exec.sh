@@ -141,6 +141,11 @@ else
 	ok "exec: a renamed copy of mount cannot mount" "seccomp (mount refused), no CAP_SYS_ADMIN"
 fi
 
+# A seccomp listener of the command's own: the newest filter's listener
+# gets a notification, so it could answer its own execs with CONTINUE.
+exec_attack "exec: a stacked seccomp filter whose own listener answers CONTINUE" \
+	"kernel (one listener per filter chain: EBUSY), seccomp" "$T/atk-notify" "$FORBIDDEN" "$MK"
+
 # The dynamic loader maps a program without execve: nothing exec-based
 # sees the forbidden program start.
 rm -f "$MK"
