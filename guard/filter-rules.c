@@ -36,6 +36,11 @@ static const char *const notified[] = {
 	"execve", "execveat", "connect", "bind", "listen", "sendmsg", "sendmmsg",
 };
 
+/* Signals, notified only where Landlock cannot scope them (ABI < 6). */
+static const char *const signal_calls[] = {
+	"kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
+};
+
 /* The file calls, notified only where Landlock cannot carry the path rules. */
 static const char *const file_calls[] = {
 	"open", "openat", "openat2", "creat", "rename", "renameat", "renameat2",
@@ -55,7 +60,7 @@ static int add_named(scmp_filter_ctx ctx, uint32_t action, const char *name)
 	return seccomp_rule_add(ctx, action, nr, 0);
 }
 
-int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
+int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files, bool trap_signals)
 {
 	static const uint64_t ns_flags[] = {
 		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
@@ -79,6 +84,10 @@ int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
 	if (trap_files)
 		for (size_t i = 0; i < sizeof(file_calls) / sizeof(file_calls[0]); i++)
 			if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, file_calls[i])))
+				return rc;
+	if (trap_signals)
+		for (size_t i = 0; i < sizeof(signal_calls) / sizeof(signal_calls[0]); i++)
+			if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, signal_calls[i])))
 				return rc;
 	/* clone's flags are a plain argument the filter can see; clone3 passes
 	 * them in memory it cannot, so clone3 answers ENOSYS and libc falls
@@ -111,7 +120,5 @@ int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files)
 				      SECCOMP_FILTER_FLAG_NEW_LISTENER));
 	if (rc)
 		return rc;
-	/* kill is left to Landlock's signal scope; where the kernel lacks it
-	 * the supervisor's cgroup and process group are the boundary. */
 	return 0;
 }

@@ -13,12 +13,21 @@
 
 #include "guard/supervisor-internal.h"
 
-int cg_filter_build(struct cg_filter *f, bool trap_files, struct cg_error *err)
+int cg_filter_build(struct cg_filter *f, bool trap_files, bool trap_signals, struct cg_error *err)
 {
 	memset(f, 0, sizeof(*f));
 	f->traps_files = trap_files;
-	f->prog.filter = (struct sock_filter *)(trap_files ? cg_bpf_trap_files : cg_bpf_landlock_paths);
-	f->prog.len = trap_files ? cg_bpf_trap_files_len : cg_bpf_landlock_paths_len;
+	f->traps_signals = trap_files || trap_signals;
+	if (trap_files) {
+		f->prog.filter = (struct sock_filter *)cg_bpf_trap_files;
+		f->prog.len = cg_bpf_trap_files_len;
+	} else if (trap_signals) {
+		f->prog.filter = (struct sock_filter *)cg_bpf_trap_signals;
+		f->prog.len = cg_bpf_trap_signals_len;
+	} else {
+		f->prog.filter = (struct sock_filter *)cg_bpf_landlock_paths;
+		f->prog.len = cg_bpf_landlock_paths_len;
+	}
 	if (!f->prog.len) {
 		cg_error_set(err, NULL, 0, "seccomp", "no filter was built into this program");
 		return -ENOSYS;

@@ -987,6 +987,110 @@ static void on_send(struct cg_supervisor *sup, int nr)
 	respond(sup, result < 0 ? (int)result : 0, result < 0 ? 0 : result, false);
 }
 
+/* ---------- signals (no Landlock signal scope, or monitor mode) ---------- */
+
+/* The pid, parent and process group of pid from /proc; false when gone. */
+static bool proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');   /* the command name may hold anything */
+	return paren && sscanf(paren + 1, " %*c %d %d", ppid, pgrp) == 2;
+}
+
+/* A process of the run: a descendant of the supervisor (the orphans of the
+ * tree are ours too, as child subreaper), not the supervisor itself.  The
+ * pid is a register argument, not memory: no race but pid reuse. */
+static bool in_run(struct cg_supervisor *sup, pid_t pid)
+{
+	pid_t ppid, pgrp;
+
+	if (pid <= 1 || pid == sup->self)
+		return false;
+	for (int depth = 0; depth < 256 && proc_stat(pid, &ppid, &pgrp); depth++) {
+		if (ppid == sup->self)
+			return true;
+		if (ppid <= 1)
+			return false;
+		pid = ppid;
+	}
+	return false;
+}
+
+/* The process a pidfd of the caller refers to, from its fdinfo. */
+static pid_t pidfd_target(pid_t caller, int fd)
+{
+	char path[64], line[128];
+	pid_t pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", caller, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid;
+}
+
+static void on_signal(struct cg_supervisor *sup, int nr)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t caller = sup->req->pid, target = (pid_t)d->args[0], ppid, pgrp;
+	const char *name = "kill";
+	bool allowed;
+	struct cg_reason why;
+	char detail[64];
+
+	if (nr == SCMP_SYS(kill)) {
+		if (target == 0) {
+			/* the caller's process group: a member may have joined a
+			 * group of the session outside the run */
+			allowed = proc_stat(caller, &ppid, &pgrp) && in_run(sup, pgrp);
+			target = -pgrp;
+		} else if (target == -1) {
+			allowed = false;
+		} else {
+			allowed = in_run(sup, target < 0 ? -target : target);
+		}
+	} else if (nr == SCMP_SYS(pidfd_send_signal)) {
+		name = "pidfd_send_signal";
+		target = pidfd_target(caller, (int)d->args[0]);
+		allowed = in_run(sup, target);
+	} else {
+		name = nr == SCMP_SYS(tkill) ? "tkill" : nr == SCMP_SYS(tgkill) ? "tgkill"
+							 : "rt_sigqueueinfo";
+		/* tkill names a thread: its process is the thread group */
+		allowed = in_run(sup, target);
+	}
+	if (allowed) {
+		respond(sup, 0, 0, true);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s %d", target < 0 ? "group" : "pid",
+		 target < 0 ? -target : target);
+	cg_reason_set(&why, "process-control", "signal-outside",
+		      "Signal to a process outside the run (%s)", detail);
+	cg_supervisor_deny(sup, name, detail, caller, &why);
+	if (sup->opt->monitor)
+		respond(sup, 0, 0, true);
+	else
+		respond(sup, -EPERM, 0, false);
+}
+
 /* ---------- files (no Landlock, or monitor mode) ---------- */
 
 struct file_call {
@@ -1120,6 +1224,10 @@ void cg_notify_handle(struct cg_supervisor *sup)
 		on_listen(sup);
 	else if (nr == SCMP_SYS(sendto) || nr == SCMP_SYS(sendmsg) || nr == SCMP_SYS(sendmmsg))
 		on_send(sup, nr);
+	else if (nr == SCMP_SYS(kill) || nr == SCMP_SYS(tkill) || nr == SCMP_SYS(tgkill) ||
+		 nr == SCMP_SYS(rt_sigqueueinfo) || nr == SCMP_SYS(rt_tgsigqueueinfo) ||
+		 nr == SCMP_SYS(pidfd_send_signal))
+		on_signal(sup, nr);
 	else if ((fc = find_file_call(nr)))
 		on_file(sup, fc);
 	else

@@ -20,14 +20,19 @@
 struct cg_filter {
 	struct sock_fprog prog;   /* prog.filter points at the built-in program */
 	bool traps_files;         /* the file calls go to the supervisor */
+	bool traps_signals;       /* kill and friends go to the supervisor */
 };
 
 extern const struct sock_filter cg_bpf_landlock_paths[];
 extern const unsigned short cg_bpf_landlock_paths_len;
+extern const struct sock_filter cg_bpf_trap_signals[];
+extern const unsigned short cg_bpf_trap_signals_len;
 extern const struct sock_filter cg_bpf_trap_files[];
 extern const unsigned short cg_bpf_trap_files_len;
 
-int cg_filter_build(struct cg_filter *f, bool trap_files, struct cg_error *err);
+/* Point f at the built-in program: file calls notified when trap_files,
+ * signals when trap_files or trap_signals. */
+int cg_filter_build(struct cg_filter *f, bool trap_files, bool trap_signals, struct cg_error *err);
 void cg_filter_free(struct cg_filter *f);
 /* In the child: install, return the listener fd or -errno.  AS-safe. */
 int cg_filter_install(const struct cg_filter *f);

@@ -691,7 +691,8 @@ static void describe_layers(const struct run_state *rs, const struct cg_landlock
 	size_t n;
 
 	cg_cgroup_describe(&rs->cgroup, cgroups, sizeof(cgroups));
-	n = snprintf(buf, size, "seccomp-notify%s", filter->traps_files ? "(files)" : "");
+	n = snprintf(buf, size, "seccomp-notify%s",
+		     filter->traps_files ? "(files,signals)" : filter->traps_signals ? "(signals)" : "");
 	if (ll->ruleset_fd >= 0 && n < size)
 		n += snprintf(buf + n, size - n, ",landlock(abi%d)", ll->abi);
 	if (cgroups[0] && n < size)
@@ -845,7 +846,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, run_dir[0] ? run_dir : NULL,
 					 err);
 	if (!rc)
-		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, err);
+		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err);
 	if (!rc && filter.prog.len > MAX_BPF_INSNS) {
 		rc = -E2BIG;
 		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);

@@ -582,7 +582,7 @@ Test(supervisor, monitor_mode_records_file_accesses_through_the_notifications)
 	options(&opt, argv);
 	opt.monitor = true;
 	run_opts(&opt, &res);
-	cr_assert(strstr(res.layers, "seccomp-notify(files)"), "%s", res.layers);
+	cr_assert(strstr(res.layers, "seccomp-notify(files,signals)"), "%s", res.layers);
 	for (size_t i = 0; i < res.n_denials; i++)
 		recorded |= !strcmp(res.denials[i].detail, "/etc/shadow");
 	cr_assert(recorded, "the read of /etc/shadow was not recorded (%zu denials)", res.n_denials);
@@ -724,5 +724,25 @@ Test(supervisor, root_keeps_only_the_capabilities_the_policy_names)
 	cr_assert_eq(geteuid(), 0, "this test needs root");
 	run(argv, &res);
 	cr_assert_str_eq(out(&res), expect);
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, signals_outside_the_run_are_judged_by_the_supervisor_where_landlock_cannot)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char pid[16];
+	char *argv[] = { "/bin/sh", "-c", "kill -0 $$ && echo own-ok; exec \"$0\" kill \"$1\"",
+			 PROG("attack"), pid, NULL };
+
+	/* monitor mode goes without Landlock: the notifications judge signals */
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	options(&opt, argv);
+	opt.monitor = true;
+	run_opts(&opt, &res);
+	cr_assert(strstr(res.layers, "signals"), "%s", res.layers);
+	cr_assert(strstr(out(&res), "own-ok\n"), "a signal inside the run was refused: %s", out(&res));
+	cr_assert(has_denial(&res, "kill"), "the signal to the test process was not judged");
+	cr_assert_eq(res.n_denials, 1, "signals inside the run were judged outside");
 	cg_run_result_free(&res);
 }
