@@ -65,6 +65,7 @@ void cg_policy_free(struct cg_policy *p)
 		pcre2_code_free(p->env_codes[i]);
 	free(p->env_codes);
 	pcre2_match_data_free(p->match_data);
+	cg_policy_index_drop(p);
 	free(p->source);
 	free(p);
 }
