@@ -1,15 +1,20 @@
-/* atk-exec-race TRIES ALLOWED FORBIDDEN MARKER - the time-of-check race on
- * execve's path argument.
+/* atk-exec-race TRIES ALLOWED FORBIDDEN MARKER [process] - the
+ * time-of-check race on execve's path argument.
  *
  * Each try forks a child whose second thread keeps rewriting the path
  * buffer between ALLOWED and FORBIDDEN while the main thread calls execve
- * on it.  A supervisor that reads the path, says "allowed" and lets the
+ * on it.  With "process" the rewriter is another process writing the same
+ * MAP_SHARED page (freezing the caller's threads would not stop it).  A supervisor that reads the path, says "allowed" and lets the
  * kernel read it again can be fooled into starting FORBIDDEN.  FORBIDDEN
  * (cg-forbidden) appends a line to MARKER each time it really runs, so
  * run.sh counts the lines.  Prints a summary of what the children saw.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,12 +56,22 @@ static void *flipper(void *arg)
 	return NULL;
 }
 
-static void child(struct race *r, const char *marker)
+static void child(struct race *r, const char *marker, bool is_process)
 {
 	char *args[] = { "true", (char *)marker, NULL };
 	pthread_t t;
-	if (pthread_create(&t, NULL, flipper, r) != 0)
+	if (is_process) {
+		pid_t flip = fork();
+		if (flip == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			flipper(r);
+			_exit(0);
+		}
+		if (flip < 0)
+			_exit(90);
+	} else if (pthread_create(&t, NULL, flipper, r) != 0) {
 		_exit(90);
+	}
 	while (!atomic_load(&r->started))
 		sched_yield();
 	/* Both strings are sent, the flipper picks which one the kernel sees. */
@@ -67,21 +82,30 @@ static void child(struct race *r, const char *marker)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5)
-		atk_die("usage: atk-exec-race TRIES ALLOWED FORBIDDEN MARKER");
+	if (argc != 5 && argc != 6)
+		atk_die("usage: atk-exec-race TRIES ALLOWED FORBIDDEN MARKER [process]");
 	long tries = strtol(argv[1], NULL, 10);
-	static struct race r;
-	snprintf(r.allowed, sizeof r.allowed, "%s", argv[2]);
-	snprintf(r.forbidden, sizeof r.forbidden, "%s", argv[3]);
-	memcpy(r.path, r.allowed, sizeof r.path);
+	bool is_process = argc == 6 && !strcmp(argv[5], "process");
+	struct race *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		atk_die("mmap: %m");
 
 	long exited_ok = 0, denied = 0, other = 0, killed = 0, forbidden_status = 0;
 	for (long i = 0; i < tries; i++) {
 		pid_t pid = fork();
 		if (pid < 0)
 			atk_die("fork: %m");
-		if (pid == 0)
-			child(&r, argv[4]);
+		if (pid == 0) {
+			/* A fresh page per try: the last try's flipper may still be
+			 * winding down. */
+			struct race *r = shared;
+			memset(r, 0, sizeof *r);
+			snprintf(r->allowed, sizeof r->allowed, "%s", argv[2]);
+			snprintf(r->forbidden, sizeof r->forbidden, "%s", argv[3]);
+			memcpy(r->path, r->allowed, sizeof r->path);
+			child(r, argv[4], is_process);
+		}
 		int status;
 		if (waitpid(pid, &status, 0) < 0)
 			atk_die("waitpid: %m");

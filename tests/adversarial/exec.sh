@@ -183,4 +183,23 @@ else
 		"seccomp exec check + post-exec check"
 fi
 
+# The same with the rewriter in another process sharing the page.
+rm -f "$MK"
+unguarded "$T/atk-exec-race" 300 "$WS/bin/true" "$FORBIDDEN" "$MK" process
+base=$(marker_count "$MK")
+rm -f "$MK"
+guard -- "$T/atk-exec-race" 1000 "$WS/bin/true" "$FORBIDDEN" "$MK" process
+n=$(marker_count "$MK")
+summary=$(grep tries= "$WS/.out")
+if [ "$base" -eq 0 ]; then
+	fail "exec: path-swapping process (shared page) races execve" "post-exec check" \
+		"baseline: the swap never won without the guard (300 tries)"
+elif [ "$n" -ne 0 ] || [ -z "$summary" ]; then
+	fail "exec: path-swapping process (shared page) races execve (1000 tries)" "post-exec check" \
+		"the forbidden program ran $n times (exit $GUARD_RC; ${summary:-no summary})"
+else
+	ok "exec: path-swapping process (shared page) races execve: forbidden ran 0/1000 (unguarded $base/300; $summary)" \
+		"seccomp exec check + post-exec check"
+fi
+
 finish
