@@ -814,6 +814,7 @@ static bool ansi_c_escape(struct parser *p, uint32_t *value, bool *is_unicode)
 {
 	static const char simple[] = "a\ab\be\033E\033f\fn\nr\rt\tv\v\\\\''\"\"??";
 	char e = cur(p);
+	size_t digits_at = p->pos + 1;
 	int max_digits = 0, base = 16;
 
 	*is_unicode = false;
@@ -847,10 +848,9 @@ static bool ansi_c_escape(struct parser *p, uint32_t *value, bool *is_unicode)
 			return false;
 		base = 8;
 		max_digits = 3;
-		p->pos--; /* the digit is the first of the number */
+		digits_at = p->pos; /* the digit is the first of the number */
 		break;
 	}
-	size_t digits_at = p->pos + 1;
 	int n = 0;
 	uint32_t v = 0;
 	while (n < max_digits && digits_at + n < p->len) {
@@ -860,11 +860,8 @@ static bool ansi_c_escape(struct parser *p, uint32_t *value, bool *is_unicode)
 		v = v * base + (uint32_t)d;
 		n++;
 	}
-	if (n == 0) {
-		if (base == 8)
-			p->pos++;
+	if (n == 0) /* \x, \u, \U without digits (an octal escape has its first) */
 		return false;
-	}
 	p->pos = digits_at + n;
 	*value = *is_unicode ? v : (v & 0xff);
 	return true;
