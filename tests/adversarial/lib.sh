@@ -105,6 +105,16 @@ export PATH=$WS/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 GUARD_RC=0
 CG_RUNS=0
 export GUARD_STATE_DIR=$OUTSIDE/state
+
+# The layers this build uses on this machine (guard-exec -v says).  The
+# suite expects the kernel ones; without them it fails here, by name.
+CG_LAYERS=$(cd "$OUTSIDE" && "$GUARD_EXEC" --workspace "$OUTSIDE" -v -- /bin/true 2>&1 </dev/null | sed -n 's/^guard: layers: //p')
+require "guard-exec -v reporting its layers (got: '$CG_LAYERS')" test -n "$CG_LAYERS"
+require "the seccomp user-notify layer (layers: $CG_LAYERS)" eval 'case $CG_LAYERS in *seccomp-notify*) true ;; *) false ;; esac'
+require "Landlock (layers: $CG_LAYERS; the kernel needs CONFIG_SECURITY_LANDLOCK and lsm=landlock)" \
+	eval 'case $CG_LAYERS in *landlock*) true ;; *) false ;; esac'
+echo "# layers: $CG_LAYERS"
+
 guard()
 {
 	CG_RUNS=$((CG_RUNS + 1))

@@ -2,6 +2,8 @@
 # limits.sh - resource abuse: an output flood, a fork bomb, memory and
 # file-size limits.  Judged by what reached us and what is left.
 . "$(dirname "$0")/lib.sh"
+require "a process-count layer for the fork bomb (cgroup pids; layers: $CG_LAYERS)" \
+	eval 'case $CG_LAYERS in *pids*) true ;; *) false ;; esac'
 
 # 100 MB on stdout: at most 1 MiB passes, plus a one-line notice.
 guard -- "$T/atk-limits" flood 104857600
