@@ -10,6 +10,7 @@
  * in one write, and its controllers set the limits when enabled there.
  * cgroup v1 for the controllers v2 lacks (pids, memory, cpu), and its
  * freezer to stop the tree while it is killed when v2 is absent. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -90,26 +91,50 @@ static bool own_path(const char *controller, char *out, size_t size)
 	return found;
 }
 
-/* The supervisor's pid makes the name unique even when two runs are
- * given the same id. */
+static int signal_listed(const char *dir, int sig);
+
+/* The groups of runs whose supervisor died (SIGKILL, a crash): what their
+ * commands left behind is killed now and the group removed.  A group is
+ * named RUN_ID.PID after its supervisor. */
+static void sweep_stale(const char *parent)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *dir = opendir(parent);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		const char *dot = strrchr(de->d_name, '.');
+		long pid = dot ? strtol(dot + 1, NULL, 10) : 0;
+		if (de->d_type != DT_DIR || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (write_file(path, "cgroup.kill", "1") < 0)
+			signal_listed(path, SIGKILL);
+		rmdir(path);   /* busy until the killed tasks are gone: the next run retries */
+	}
+	closedir(dir);
+}
+
+/* PARENT/commandguard/RUN_ID.PID: the supervisor's pid makes the name
+ * unique even when two runs are given the same id, and tells a later run
+ * whether this one's supervisor is still alive. */
 static bool make_group(char *dir, size_t size, const char *mount, const char *own,
-		       const char *run_id, bool nested)
+		       const char *run_id)
 {
 	char parent[256];
 	struct stat st;
 
 	if (stat(mount, &st) < 0)
 		return false;
-	if (nested) {
-		snprintf(parent, sizeof(parent), "%s%s/commandguard", mount, own);
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-			return false;
-		if (snprintf(dir, size, "%s/%s.%d", parent, run_id, (int)getpid()) >= (int)size)
-			return false;
-	} else if (snprintf(dir, size, "%s%s/commandguard-%s.%d", mount, own, run_id,
-			    (int)getpid()) >= (int)size) {
+	snprintf(parent, sizeof(parent), "%s%s/commandguard", mount, own);
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 		return false;
-	}
+	sweep_stale(parent);
+	if (snprintf(dir, size, "%s/%s.%d", parent, run_id, (int)getpid()) >= (int)size)
+		return false;
 	if (mkdir(dir, 0755) < 0) {
 		dir[0] = '\0';
 		return false;
@@ -160,7 +185,7 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 	else if (is_cgroup2("/sys/fs/cgroup/unified"))
 		v2_mount = "/sys/fs/cgroup/unified";
 	if (v2_mount && own_path("", own, sizeof(own)) &&
-	    make_group(cg->v2_dir, sizeof(cg->v2_dir), v2_mount, own, run_id, false)) {
+	    make_group(cg->v2_dir, sizeof(cg->v2_dir), v2_mount, own, run_id)) {
 		snprintf(own_dir, sizeof(own_dir), "%s%s", v2_mount, own);
 		set_limits_v2(cg, own_dir, s);
 	}
@@ -172,7 +197,7 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 			snprintf(mount, sizeof(mount), "/sys/fs/cgroup/%s", v1_names[i]);
 			if (is_cgroup2(mount) || !own_path(v1_names[i], own, sizeof(own)))
 				continue;
-			make_group(cg->v1_dir[i], sizeof(cg->v1_dir[i]), mount, own, run_id, true);
+			make_group(cg->v1_dir[i], sizeof(cg->v1_dir[i]), mount, own, run_id);
 		}
 		if (cg->v1_dir[CG_V1_PIDS][0]) {
 			snprintf(text, sizeof(text), "%u", s->max_processes);
@@ -307,28 +332,24 @@ bool cg_cgroup_empty(const struct cg_cgroup *cg)
 	return read_file(dir, "cgroup.procs", buf, sizeof(buf)) <= 0;
 }
 
-static void remove_dir(char *dir, bool nested)
+/* The shared commandguard/ parent stays: removing it would race with
+ * another run creating its group there. */
+static void remove_dir(char *dir)
 {
-	char *slash;
-
 	if (!dir[0])
 		return;
 	/* Exiting tasks leave the group a moment after they are reaped. */
 	for (int i = 0; i < 200 && rmdir(dir) < 0 && errno == EBUSY; i++)
 		sleep_ms(1);
-	if (nested && (slash = strrchr(dir, '/'))) {
-		*slash = '\0';
-		rmdir(dir);   /* the shared commandguard/ parent; busy when other runs live */
-	}
 	dir[0] = '\0';
 }
 
 void cg_cgroup_destroy(struct cg_cgroup *cg)
 {
 	cg_cgroup_close_fds(cg);
-	remove_dir(cg->v2_dir, false);
+	remove_dir(cg->v2_dir);
 	for (int i = 0; i < CG_V1_COUNT; i++)
-		remove_dir(cg->v1_dir[i], true);
+		remove_dir(cg->v1_dir[i]);
 }
 
 void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size)

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guard/guard.h"
@@ -745,4 +746,39 @@ Test(supervisor, signals_outside_the_run_are_judged_by_the_supervisor_where_land
 	cr_assert(has_denial(&res, "kill"), "the signal to the test process was not judged");
 	cr_assert_eq(res.n_denials, 1, "signals inside the run were judged outside");
 	cg_run_result_free(&res);
+}
+
+Test(supervisor, the_command_dies_with_its_supervisor)
+{
+	char *pidfile = path_in_ws("command.pid");
+	char script[256];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	pid_t supervisor;
+	FILE *f = NULL;
+	int pid = 0, status;
+
+	snprintf(script, sizeof(script), "echo $$ > '%s.tmp' && mv '%s.tmp' '%s' && exec sleep 1000",
+		 pidfile, pidfile, pidfile);
+	supervisor = fork();
+	cr_assert_geq(supervisor, 0);
+	if (supervisor == 0) {
+		struct cg_run_options opt;
+		struct cg_run_result res;
+		struct cg_error err;
+		options(&opt, argv);
+		_exit(cg_run(&opt, &res, &err) == 0 ? 0 : 1);
+	}
+	for (int i = 0; i < 1000 && !(f = fopen(pidfile, "r")); i++)
+		usleep(10000);
+	cr_assert_not_null(f, "the command never started");
+	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	cr_assert_eq(kill(pid, 0), 0, "the command is not running");
+	kill(supervisor, SIGKILL);
+	waitpid(supervisor, &status, 0);
+	/* PR_SET_PDEATHSIG delivers SIGKILL; the command is reparented and
+	 * reaped by whoever adopts it, so wait for the pid to go */
+	for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived its supervisor", pid);
 }
