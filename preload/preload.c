@@ -92,15 +92,34 @@ static bool is_monitor;
 static char broken_reason[384];
 static atomic_bool has_said_broken;
 
-static char workspace[PATH_MAX];
 static char report_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 /* "NAME=value" of our variables as the run started, for descendants. */
 enum { ENV_PRELOAD, ENV_SNAPSHOT, ENV_WORKSPACE, ENV_MONITOR, ENV_REPORT, N_ENV };
 static const char *const env_names[N_ENV] = { "LD_PRELOAD", CG_SNAPSHOT_ENV, CG_WORKSPACE_ENV,
 					       CG_MONITOR_ENV, CG_REPORT_ENV };
-static char env_saved[N_ENV][PATH_MAX + 32];
-static char self_path[PATH_MAX];   /* this library, as the loader found it */
+static char *env_saved[N_ENV];      /* "" when unset */
+static char *self_path = "";        /* this library, as the loader found it */
+
+/* The strings above, packed: every page the constructor touches is a page
+ * fault in every process of the run. */
+static char env_area[3 * PATH_MAX];
+static size_t env_area_used;
+
+/* a + b + c (NUL-terminated) in env_area, or "" when they do not fit. */
+static char *area_put(const char *a, const char *b, size_t b_len, const char *c)
+{
+	size_t na = strlen(a), nc = strlen(c);
+	char *out = env_area + env_area_used;
+
+	if (na + b_len + nc + 1 > sizeof(env_area) - env_area_used)
+		return "";
+	memcpy(out, a, na);
+	memcpy(out + na, b, b_len);
+	memcpy(out + na + b_len, c, nc + 1);
+	env_area_used += na + b_len + nc + 1;
+	return out;
+}
 
 static __thread int depth __attribute__((tls_model("initial-exec")));
 
@@ -303,18 +322,16 @@ static void find_self(void)
 		const char *base = v + len;
 		while (base > v && base[-1] != '/')
 			base--;
-		if (v[0] == '/' && len < sizeof(self_path) &&
-		    strncmp(base, "libguard-preload.so", (size_t)(v + len - base)) == 0 &&
-		    v + len - base == (long)strlen("libguard-preload.so")) {
-			memcpy(self_path, v, len);
-			self_path[len] = '\0';
+		if (v[0] == '/' && v + len - base == (long)strlen("libguard-preload.so") &&
+		    strncmp(base, "libguard-preload.so", (size_t)(v + len - base)) == 0) {
+			self_path = area_put("", v, len, "");
 			return;
 		}
 		v += len;
 		v += strspn(v, ": ");
 	}
 	if (dladdr((void *)shim_init, &info) && info.dli_fname && info.dli_fname[0] == '/')
-		snprintf(self_path, sizeof(self_path), "%s", info.dli_fname);
+		self_path = area_put("", info.dli_fname, strlen(info.dli_fname), "");
 }
 
 static void save_env(void)
@@ -322,25 +339,22 @@ static void save_env(void)
 	const char *monitor = getenv(CG_MONITOR_ENV), *report_env = getenv(CG_REPORT_ENV);
 	const char *ws = getenv(CG_WORKSPACE_ENV);
 
+	for (int i = 0; i < N_ENV; i++)
+		env_saved[i] = "";
 	find_self();
 	if (self_path[0])
-		snprintf(env_saved[ENV_PRELOAD], sizeof(env_saved[0]), "LD_PRELOAD=%s", self_path);
+		env_saved[ENV_PRELOAD] = area_put("LD_PRELOAD=", self_path, strlen(self_path), "");
 	for (int i = ENV_SNAPSHOT; i < N_ENV; i++) {
 		const char *v = getenv(env_names[i]);
-		size_t name_len = strlen(env_names[i]), len = v ? strlen(v) : 0;
-		if (!v || name_len + len + 2 > sizeof(env_saved[0]))
-			continue;
-		memcpy(env_saved[i], env_names[i], name_len);
-		env_saved[i][name_len] = '=';
-		memcpy(env_saved[i] + name_len + 1, v, len + 1);
+		if (v && strlen(v) < PATH_MAX)
+			env_saved[i] = area_put(env_names[i], "=", 1, v);
 	}
 	is_monitor = monitor && strcmp(monitor, "1") == 0;
 	if (report_env && strlen(report_env) < sizeof(report_path))
 		snprintf(report_path, sizeof(report_path), "%s", report_env);
-	if (ws && ws[0] == '/' && strlen(ws) < sizeof(workspace)) {
-		snprintf(workspace, sizeof(workspace), "%s", ws);
-		context.workspace = workspace;
-	}
+	/* GUARD_WORKSPACE's value, inside its saved entry. */
+	if (ws && ws[0] == '/' && env_saved[ENV_WORKSPACE][0])
+		context.workspace = env_saved[ENV_WORKSPACE] + strlen(CG_WORKSPACE_ENV) + 1;
 }
 
 /* Snapshots are about 10 KiB; a bigger one is mapped instead. */
