@@ -383,7 +383,7 @@ static int make_run_dir(char *out, size_t size, const char *run_id, struct cg_er
 
 static void remove_run_dir(const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32];
 
 	if (!dir[0])
 		return;
