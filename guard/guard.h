@@ -261,6 +261,7 @@ struct cg_run_result {
 	struct cg_denial *denials; size_t n_denials;
 	char layers[256];         /* "seccomp-notify,landlock(abi 7),cgroup-v1(pids,memory),preload" */
 	int exec_errno;           /* exit_code 126/127: why the command itself did not start, else 0 */
+	int interrupt_signal;     /* 0, or SIGINT/SIGTERM/SIGHUP the supervisor got and passed on */
 };
 
 /* Run argv under enforcement.  Returns 0 with *res filled (caller frees

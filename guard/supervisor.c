@@ -547,6 +547,7 @@ struct run_state {
 	bool timed_out;
 	int64_t deadline_ms;      /* next timer: timeout, then the SIGKILL */
 	bool term_sent, kill_sent;
+	int interrupt_signal;     /* SIGINT/SIGTERM/SIGHUP that reached the supervisor */
 	int64_t eof_deadline_ms;  /* after the child's exit: how long to wait for EOF */
 	unsigned kill_grace_ms;
 };
@@ -575,6 +576,25 @@ static void reap(struct run_state *rs)
 			rs->child_status = status;
 		}
 	}
+}
+
+/* guard-exec interrupted (Ctrl-C, a CI job cancelled): the tree gets the
+ * same signal, then SIGKILL after the grace period, as at a timeout; a
+ * second signal does not wait. */
+static void pass_on(struct run_state *rs, int sig)
+{
+	if (rs->child_exited)
+		return;
+	if (rs->interrupt_signal || rs->term_sent) {
+		signal_tree(rs, SIGKILL);
+		rs->kill_sent = true;
+		rs->deadline_ms = INT64_MAX;
+		return;
+	}
+	rs->interrupt_signal = sig;
+	rs->term_sent = true;
+	signal_tree(rs, sig);
+	rs->deadline_ms = now_ms() + rs->kill_grace_ms;
 }
 
 /* Until the child has exited and both pipes are closed; then whatever is
@@ -653,8 +673,12 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 				cg_notify_connect_done(&rs->sup, pending_at[i]);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si[8];
-			if (read(signal_fd, si, sizeof(si)) < 0 && errno != EAGAIN)
+			ssize_t got = read(signal_fd, si, sizeof(si));
+			if (got < 0 && errno != EAGAIN)
 				return;
+			for (ssize_t i = 0; i < got / (ssize_t)sizeof(si[0]); i++)
+				if (si[i].ssi_signo != SIGCHLD)
+					pass_on(rs, (int)si[i].ssi_signo);
 			reap(rs);
 		}
 	}
@@ -809,9 +833,13 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	plan.status_fd = status_pipe[1];
 
 	/* SIGCHLD through a signalfd: the loop learns of exits and of the
-	 * exec stops of the processes it traces. */
+	 * exec stops of the processes it traces.  SIGINT, SIGTERM and SIGHUP
+	 * too: they end the tree rather than the supervisor alone. */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	sigaddset(&chld, SIGINT);
+	sigaddset(&chld, SIGTERM);
+	sigaddset(&chld, SIGHUP);
 	sigprocmask(SIG_BLOCK, &chld, &plan.old_mask);
 	mask_set = true;
 	signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -914,6 +942,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 			res->exec_errno = msg.value;
 	}
 	res->timed_out = rs.timed_out;
+	res->interrupt_signal = rs.interrupt_signal;
 	if (rs.timed_out)
 		res->exit_code = 124;
 out:

@@ -782,3 +782,42 @@ Test(supervisor, the_command_dies_with_its_supervisor)
 		usleep(10000);
 	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived its supervisor", pid);
 }
+
+Test(supervisor, sigterm_to_the_supervisor_ends_the_tree_and_is_reported)
+{
+	char *pidfile = path_in_ws("command.pid");
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	pid_t supervisor;
+	FILE *f = NULL;
+	int pid = 0, status;
+
+	/* once it runs ignore-term, the SIGKILL after the grace period ends it */
+	snprintf(script, sizeof(script), "echo $$ > '%s.tmp' && mv '%s.tmp' '%s' && exec '%s'",
+		 pidfile, pidfile, pidfile, PROG("ignore-term"));
+	cg_policy_settings_mut(policy)->kill_grace_ms = 200;
+	supervisor = fork();
+	cr_assert_geq(supervisor, 0);
+	if (supervisor == 0) {
+		struct cg_run_options opt;
+		struct cg_run_result res;
+		struct cg_error err;
+		options(&opt, argv);
+		if (cg_run(&opt, &res, &err))
+			_exit(2);
+		/* SIGKILL after the grace period, or SIGTERM itself when it came
+		 * before the exec of ignore-term */
+		_exit(res.interrupt_signal == SIGTERM &&
+			      (res.exit_code == 128 + SIGKILL || res.exit_code == 128 + SIGTERM) ? 0 : 1);
+	}
+	for (int i = 0; i < 1000 && !(f = fopen(pidfile, "r")); i++)
+		usleep(10000);
+	cr_assert_not_null(f, "the command never started");
+	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	kill(supervisor, SIGTERM);
+	cr_assert_eq(waitpid(supervisor, &status, 0), supervisor);
+	cr_assert(WIFEXITED(status), "the supervisor itself died of signal %d", WTERMSIG(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "no interrupt recorded, or the command was not killed");
+	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived the interrupted run", pid);
+}
