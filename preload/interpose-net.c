@@ -62,6 +62,19 @@ CG_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return shim_real.sendmsg(fd, msg, flags);
 }
 
+/* Every datagram with its own address is judged; one refused refuses the
+ * call (nothing is sent), as a kernel check of the first would. */
+CG_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags)
+{
+	shim_init();
+	for (unsigned i = 0; msgs && i < n; i++)
+		if (msgs[i].msg_hdr.msg_name &&
+		    shim_check_net("sendmmsg", CG_EV_CONNECT, msgs[i].msg_hdr.msg_name,
+				   msgs[i].msg_hdr.msg_namelen) < 0)
+			return -1;
+	return shim_real.sendmmsg(fd, msgs, n, flags);
+}
+
 CG_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
 			  struct addrinfo **res)
 {
@@ -115,4 +128,26 @@ CG_EXPORT struct hostent *gethostbyname2(const char *name, int family)
 	h = shim_real.gethostbyname2(name, family);
 	shim_leave();
 	return lookup_done(h);
+}
+
+CG_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t size,
+			      struct hostent **result, int *err)
+{
+	int rc;
+
+	shim_init();
+	if (name && shim_check_host("gethostbyname_r", name) < 0) {
+		if (result)
+			*result = NULL;
+		if (err)
+			*err = NO_RECOVERY;
+		return EPERM;
+	}
+	if (!shim_enter())
+		return shim_real.gethostbyname_r(name, ret, buf, size, result, err);
+	rc = shim_real.gethostbyname_r(name, ret, buf, size, result, err);
+	shim_leave();
+	if (rc == 0 && result && *result)
+		shim_learn_hostent(*result);
+	return rc;
 }

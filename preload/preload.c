@@ -304,8 +304,8 @@ static void resolve_real(void)
 	REAL(symlink); REAL(symlinkat); REAL(unlink); REAL(unlinkat); REAL(rmdir);
 	REAL(mkdir); REAL(mkdirat); REAL(truncate); REAL(truncate64);
 	REAL(chmod); REAL(fchmodat); REAL(chown); REAL(lchown); REAL(fchownat);
-	REAL(connect); REAL(bind); REAL(listen); REAL(sendto); REAL(sendmsg);
-	REAL(getaddrinfo); REAL(gethostbyname); REAL(gethostbyname2);
+	REAL(connect); REAL(bind); REAL(listen); REAL(sendto); REAL(sendmsg); REAL(sendmmsg);
+	REAL(getaddrinfo); REAL(gethostbyname); REAL(gethostbyname2); REAL(gethostbyname_r);
 #undef REAL
 #undef REAL_AS
 }

@@ -518,6 +518,8 @@ Test(preload_net, connections_outside_the_egress_allowlist_are_refused, .init = 
 	cr_assert(strstr(r.out, "Connection to 192.0.2.1:80 is not in the egress allowlist"), "%s", r.out);
 	calls(&r, "sendto", "192.0.2.1", "53", NULL);
 	assert_refused(&r, "EPERM", "sendto");
+	calls(&r, "sendmmsg", "192.0.2.1", "53", NULL);
+	assert_refused(&r, "EPERM", "sendmmsg");
 	calls(&r, "bind", "0.0.0.0", "8080", NULL);
 	assert_refused(&r, "EPERM", "bind");
 	calls(&r, "listen", "0.0.0.0", "0", NULL);
@@ -534,6 +536,8 @@ Test(preload_net, loopback_is_allowed, .init = setup_net, .fini = teardown) {
 	assert_ok(&r, "listen on loopback");
 	calls(&r, "sendto", "127.0.0.1", "9", NULL);
 	assert_ok(&r, "sendto loopback");
+	calls(&r, "sendmmsg", "127.0.0.1", "9", NULL);
+	assert_ok(&r, "sendmmsg loopback");
 }
 
 Test(preload_net, a_lookup_outside_the_allowlist_fails_at_once, .init = setup_net, .fini = teardown) {
@@ -547,6 +551,9 @@ Test(preload_net, a_lookup_outside_the_allowlist_fails_at_once, .init = setup_ne
 				"is not in the egress allowlist"), "%s", r.out);
 	calls(&r, "gethostbyname", "denied.example.com", NULL);
 	cr_assert(strstr(r.out, "h_errno=3"), "NO_RECOVERY: %s", r.out);
+	calls(&r, "gethostbyname_r", "denied.example.com", NULL);
+	cr_assert(strstr(r.out, "h_errno=3"), "NO_RECOVERY: %s", r.out);
+	cr_assert(strstr(r.out, "guard: denied gethostbyname_r denied.example.com"), "%s", r.out);
 	calls(&r, "getaddrinfo", "localhost", NULL);
 	cr_assert(strstr(r.out, "gai=0"), "%s", r.out);
 	calls(&r, "getaddrinfo", "allowed.invalid", NULL);

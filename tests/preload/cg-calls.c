@@ -244,6 +244,22 @@ int main(int argc, char **argv)
 		}
 		return result(listen(fd, 1));
 	}
+	if (!strcmp(call, "sendmmsg")) {
+		struct sockaddr_in in = ipv4(a, b);
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+		struct mmsghdr m = { .msg_hdr = { .msg_name = &in, .msg_namelen = sizeof(in),
+						  .msg_iov = &iov, .msg_iovlen = 1 } };
+		return result(sendmmsg(fd, &m, 1, 0) < 0 ? -1 : 0);
+	}
+	if (!strcmp(call, "gethostbyname_r")) {
+		struct hostent h, *res = NULL;
+		char buf[4096];
+		int err = 0;
+		int rc = gethostbyname_r(a, &h, buf, sizeof(buf), &res, &err);
+		printf("rc=%d h_errno=%d\n", rc, res ? 0 : err);
+		return res ? 0 : 1;
+	}
 	if (!strcmp(call, "getaddrinfo")) {
 		struct addrinfo *res = NULL;
 		int rc = getaddrinfo(a, NULL, NULL, &res);
