@@ -487,13 +487,20 @@ static bool is_abstract_unix(const struct sockaddr_storage *ss, socklen_t len)
 	       un->sun_path[0] == '\0';
 }
 
-/* A pathname Unix address is made absolute (relative to the target's
- * cwd) in our copy, so that what we judge is what we connect to. */
-static int absolutize_unix(pid_t pid, struct sockaddr_storage *ss, socklen_t *len)
+/* A pathname Unix address is resolved (relative to the target's cwd) and
+ * its socket file pinned with an O_PATH fd: we judge the path that fd
+ * has and connect through /proc/self/fd/N (use_pinned), so a directory
+ * or the socket swapped for a symlink after the check (toward
+ * /var/run/docker.sock) changes nothing.  Landlock (ABI 7) has no rule
+ * for connecting to pathname sockets; this is the only check. */
+static int absolutize_unix(struct cg_supervisor *sup, pid_t pid, struct sockaddr_storage *ss,
+			   socklen_t *len)
 {
 	struct sockaddr_un *un = (struct sockaddr_un *)ss;
-	char name[sizeof(un->sun_path) + 1], path[PATH_MAX];
+	char name[sizeof(un->sun_path) + 1], path[PATH_MAX], link[64];
+	struct stat st;
 	size_t n;
+	int fd;
 
 	if (ss->ss_family != AF_UNIX || *len <= offsetof(struct sockaddr_un, sun_path) ||
 	    !un->sun_path[0])
@@ -503,12 +510,40 @@ static int absolutize_unix(pid_t pid, struct sockaddr_storage *ss, socklen_t *le
 	name[n] = '\0';
 	if (target_path(pid, AT_FDCWD, name, path, sizeof(path)))
 		return -EBADF;
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(fd);
+		return S_ISLNK(st.st_mode) ? -ELOOP : -ECONNREFUSED;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (read_link(link, path, sizeof(path))) {
+		close(fd);
+		return -EBADF;
+	}
+	if (sup->pinned_fd >= 0)
+		close(sup->pinned_fd);
+	sup->pinned_fd = fd;
 	if (strlen(path) >= sizeof(un->sun_path))
 		return -ENAMETOOLONG;
 	memset(un->sun_path, 0, sizeof(un->sun_path));
 	memcpy(un->sun_path, path, strlen(path));
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
 	return 0;
+}
+
+/* Our copy of a judged pathname address, made to reach the pinned file. */
+static void use_pinned(struct cg_supervisor *sup, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	int n;
+
+	if (sup->pinned_fd < 0 || ss->ss_family != AF_UNIX)
+		return;
+	memset(un->sun_path, 0, sizeof(un->sun_path));
+	n = snprintf(un->sun_path, sizeof(un->sun_path), "/proc/self/fd/%d", sup->pinned_fd);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
 }
 
 static void describe_addr(const struct sockaddr_storage *ss, char *out, size_t size)
@@ -657,7 +692,7 @@ static void on_connect(struct cg_supervisor *sup)
 
 	rc = read_addr(pid, d->args[1], d->args[2], &ss, &len);
 	if (!rc)
-		rc = absolutize_unix(pid, &ss, &len);
+		rc = absolutize_unix(sup, pid, &ss, &len);
 	if (rc) {
 		respond(sup, rc, 0, false);
 		return;
@@ -684,6 +719,7 @@ static void on_connect(struct cg_supervisor *sup)
 	/* The copy shares the caller's file status flags: make the connect
 	 * non-blocking for us, put the flags back, and if the caller wanted
 	 * to block, keep it waiting until the handshake ends. */
+	use_pinned(sup, &ss, &len);
 	flags = fcntl(sock, F_GETFL);
 	fcntl(sock, F_SETFL, flags | O_NONBLOCK);
 	rc = connect(sock, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
@@ -867,7 +903,7 @@ static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct
 	if (has_name) {
 		rc = read_addr(pid, (uint64_t)(uintptr_t)m->msg_name, m->msg_namelen, &ss, &len);
 		if (!rc)
-			rc = absolutize_unix(pid, &ss, &len);
+			rc = absolutize_unix(sup, pid, &ss, &len);
 		if (rc) {
 			*result = rc;
 			return 0;
@@ -886,8 +922,14 @@ static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct
 		 * which we cannot send on its behalf: continued (see README). */
 		return 1;
 	}
+	if (has_name)
+		use_pinned(sup, &ss, &len);
 	*result = send_copy(sup, sock, pid, (uint64_t)(uintptr_t)m->msg_iov, m->msg_iovlen,
 			    has_name ? &ss : NULL, len, flags);
+	if (sup->pinned_fd >= 0) {
+		close(sup->pinned_fd);   /* sendmmsg: one per message */
+		sup->pinned_fd = -1;
+	}
 	return 0;
 }
 
@@ -922,7 +964,7 @@ static void on_send(struct cg_supervisor *sup, int nr)
 		size_t data_len = (size_t)d->args[2];
 		int rc = read_addr(pid, d->args[4], d->args[5], &ss, &len);
 		if (!rc)
-			rc = absolutize_unix(pid, &ss, &len);
+			rc = absolutize_unix(sup, pid, &ss, &len);
 		if (rc) {
 			result = rc;
 		} else if (!judge_addr(sup, CG_EV_CONNECT, name, &ss, len, pid)) {
@@ -938,6 +980,7 @@ static void on_send(struct cg_supervisor *sup, int nr)
 		} else if (data_len && peek(pid, d->args[1], sup->scratch, data_len) != (ssize_t)data_len) {
 			result = -EFAULT;
 		} else {
+			use_pinned(sup, &ss, &len);
 			result = sendto(sock, sup->scratch, data_len, flags | MSG_DONTWAIT | MSG_NOSIGNAL,
 					(struct sockaddr *)&ss, len) < 0 ? -errno : (ssize_t)data_len;
 		}
@@ -1232,4 +1275,8 @@ void cg_notify_handle(struct cg_supervisor *sup)
 		on_file(sup, fc);
 	else
 		respond(sup, -ENOSYS, 0, false);   /* a call we never asked for: fail closed */
+	if (sup->pinned_fd >= 0) {
+		close(sup->pinned_fd);
+		sup->pinned_fd = -1;
+	}
 }

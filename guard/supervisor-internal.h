@@ -139,6 +139,7 @@ struct cg_supervisor {
 	int child_status_fd;             /* hangs up once the child has exec'd the command */
 	const struct cg_cgroup *cgroup;
 	int report_fd;                   /* the shim's denials (GUARD_REPORT), -1: none */
+	int pinned_fd;                   /* the Unix socket file of this notification, -1: none */
 	char report_path[108];
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;

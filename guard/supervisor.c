@@ -757,6 +757,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	rs.sup.listener_fd = -1;
 	rs.sup.child_status_fd = -1;
 	rs.sup.report_fd = -1;
+	rs.sup.pinned_fd = -1;
 	rs.kill_grace_ms = s->kill_grace_ms ? s->kill_grace_ms : 2000;
 	rs.deadline_ms = opt->timeout_s ? start_ms + (int64_t)opt->timeout_s * 1000 : INT64_MAX;
 	for (int i = 0; i <= CG_V1_COUNT; i++)

@@ -821,3 +821,41 @@ Test(supervisor, sigterm_to_the_supervisor_ends_the_tree_and_is_reported)
 	cr_assert_eq(WEXITSTATUS(status), 0, "no interrupt recorded, or the command was not killed");
 	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived the interrupted run", pid);
 }
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strncpy(un.sun_path, path, sizeof(un.sun_path) - 1);
+	unlink(path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&un, sizeof(un)), 0, "bind %s", path);
+	cr_assert_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+Test(supervisor, unix_sockets_connect_inside_the_allowed_paths_only)
+{
+	struct cg_run_result res;
+	char outside[64], *inside = path_in_ws("inside.sock"), *link = path_in_ws("link.sock");
+	char *argv_in[] = { PROG("netprobe"), "unix", inside, NULL };
+	char *argv_link[] = { PROG("netprobe"), "unix", link, NULL };
+	int in_fd, out_fd;
+
+	/* /var/tmp is outside the allowed paths, as /var/run/docker.sock is */
+	snprintf(outside, sizeof(outside), "/var/tmp/cg-sup-%d.sock", getpid());
+	in_fd = listen_unix(inside);
+	out_fd = listen_unix(outside);
+	cr_assert_eq(symlink(outside, link), 0);
+	run(argv_in, &res);
+	cr_assert_str_eq(out(&res), "connect ok\n");
+	cg_run_result_free(&res);
+	run(argv_link, &res);
+	unlink(outside);
+	cr_assert_str_eq(out(&res), "connect errno 1\n", "a symlink in the workspace reached %s",
+			 outside);
+	cr_assert(has_denial(&res, "connect"));
+	cg_run_result_free(&res);
+	close(in_fd);
+	close(out_fd);
+}

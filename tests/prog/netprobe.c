@@ -2,6 +2,7 @@
  * "connect ok" / "connect errno N" or "send ok" / "send errno N".
  *   netprobe abstract NAME   connect to the abstract Unix socket @NAME
  *   netprobe abstract-own NAME   listen on @NAME, then connect to it
+ *   netprobe unix PATH           connect to the Unix socket at PATH
  *   netprobe udp-mmsg ADDR PORT  connect a UDP socket, then sendmmsg two
  *                                datagrams ("one", "two"), as glibc's
  *                                resolver does; prints "sent N" */
@@ -29,6 +30,16 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	int fd;
 
+	if (argc == 3 && !strcmp(argv[1], "unix")) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		strncpy(un.sun_path, argv[2], sizeof(un.sun_path) - 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
+			printf("connect ok\n");
+		else
+			printf("connect errno %d\n", errno);
+		return 0;
+	}
 	if (argc == 3 && !strncmp(argv[1], "abstract", 8)) {
 		struct sockaddr_un un;
 		socklen_t len = abstract_addr(&un, argv[2]);
