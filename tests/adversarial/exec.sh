@@ -34,7 +34,7 @@ exec_attack()
 	elif ! guard_attempted; then
 		fail "$name" "$layer" "guard-exec exited $GUARD_RC: the attack was never really tried ($(last_output))"
 	else
-		ok "$name" "$layer"
+		ok "$name [stopped by: $(stopped_by)]" "$layer"
 	fi
 }
 

@@ -38,7 +38,7 @@ read_attack()
 	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
 		fail "$name" "$layer" "guard-exec exited $GUARD_RC: the attack was never really tried ($(last_output))"
 	else
-		ok "$name" "$layer"
+		ok "$name [stopped by: $(stopped_by)]" "$layer"
 	fi
 }
 
@@ -227,7 +227,7 @@ write_attack()
 	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
 		fail "$name" "$layer" "guard-exec exited $GUARD_RC: the attack was never really tried ($(last_output))"
 	else
-		ok "$name" "$layer"
+		ok "$name [stopped by: $(stopped_by)]" "$layer"
 	fi
 }
 
@@ -242,21 +242,21 @@ write_attack "write: create a file next to the workspace (outside the allowed pa
 	"Landlock write set, seccomp open check" "$OUTSIDE/created" \
 	"$T/atk-write" create "$OUTSIDE/created" "$WS"
 write_attack "write: rename a workspace file into /etc" "Landlock (refer/make), seccomp rename check" \
-	/etc/cg-test-renamed-$$ "$T/atk-write" rename /etc/cg-test-renamed-$$ "$WS"
+	/etc/cg-test-renamed-$$ "$T/atk-write-static" rename /etc/cg-test-renamed-$$ "$WS"
 write_attack "write: renameat2 a workspace file into /etc" "Landlock (refer/make), seccomp rename check" \
-	/etc/cg-test-renamed2-$$ "$T/atk-write" renameat2 /etc/cg-test-renamed2-$$ "$WS"
+	/etc/cg-test-renamed2-$$ "$T/atk-write-static" renameat2 /etc/cg-test-renamed2-$$ "$WS"
 write_attack "write: hard-link a workspace file into /etc" "Landlock (refer/make), seccomp link check" \
-	/etc/cg-test-linked-$$ "$T/atk-write" link /etc/cg-test-linked-$$ "$WS"
+	/etc/cg-test-linked-$$ "$T/atk-write-static" link /etc/cg-test-linked-$$ "$WS"
 write_attack "write: mkdir in /etc" "Landlock (make_dir), seccomp mkdir check" \
-	/etc/cg-test-dir-$$ "$T/atk-write" mkdir /etc/cg-test-dir-$$ "$WS"
+	/etc/cg-test-dir-$$ "$T/atk-write-static" mkdir /etc/cg-test-dir-$$ "$WS"
 ln -sf "$ETC_VIA_LINK" "$WS/link-to-etc"
 write_attack "write: create through a workspace symlink to /etc/cg-test-file" \
 	"Landlock (resolved path), seccomp open check" "$ETC_VIA_LINK" \
-	"$T/atk-write" create "$WS/link-to-etc" "$WS"
+	"$T/atk-write-static" create "$WS/link-to-etc" "$WS"
 ln -sf "$ETC_EXISTING" "$WS/link-to-existing"
 write_attack "write: append through a workspace symlink to an existing file in /etc" \
 	"Landlock (resolved path), seccomp open check" "$ETC_EXISTING" \
-	"$T/atk-write" append "$WS/link-to-existing" "$WS"
+	"$T/atk-write-static" append "$WS/link-to-existing" "$WS"
 write_attack "write: create a file in /dev/shm (readable, not writable)" "Landlock write set, seccomp open check" \
 	/dev/shm/cg-test-$$ "$T/atk-write-static" create /dev/shm/cg-test-$$ "$WS"
 CG_CLEANUP+=("rm -f /dev/shm/cg-test-$$")

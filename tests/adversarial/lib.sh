@@ -155,6 +155,18 @@ marker_count()
 	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
 }
 
+# Which layer spoke in the last run: the shim and the supervisor print a
+# line per denial; a refusal with no line came from the kernel (Landlock,
+# rlimits, capabilities, a seccomp errno rule).
+stopped_by()
+{
+	local layers=""
+	grep -q '^guard: blocked' "$WS/.err" && layers="static check"
+	grep -q '(layer preload)' "$WS/.err" && layers="${layers:+$layers, }preload shim"
+	grep '^guard: denied' "$WS/.err" | grep -qv '(layer preload)' && layers="${layers:+$layers, }supervisor"
+	printf '%s' "${layers:-kernel (no guard line)}"
+}
+
 # Short excerpt of the last run's output for failure messages.
 last_output()
 {

@@ -71,14 +71,14 @@ net_attack()
 	local name=$1 layer=$2 log=$3 before after
 	shift 3
 	before=$(contacts "$log")
-	unguarded "$T/atk-net" "$@"
+	unguarded "$T_NET" "$@"
 	sleep 0.2
 	after=$(contacts "$log")
 	if [ "$after" -le "$before" ]; then
 		fail "$name" "$layer" "baseline: the listener heard nothing even without the guard ($(last_output))"
 		return
 	fi
-	guard -- "$T/atk-net" "$@"
+	guard -- "$T_NET" "$@"
 	sleep 0.3
 	before=$after
 	after=$(contacts "$log")
@@ -87,7 +87,7 @@ net_attack()
 	elif [ "$GUARD_RC" -eq 125 ] || [ "$GUARD_RC" -eq 124 ]; then
 		fail "$name" "$layer" "guard-exec exited $GUARD_RC ($(last_output))"
 	else
-		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out" | head -n1))" "$layer"
+		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out" | head -n1)) [stopped by: $(stopped_by)]" "$layer"
 	fi
 }
 
@@ -97,17 +97,24 @@ listen ns tcp fd00:c9::2 "$TCP6" && P_TCP6=$LPORT
 listen ns udp 10.200.0.2 "$UDP4" && P_UDP4=$LPORT
 listen ns udp fd00:c9::2 "$UDP6" && P_UDP6=$LPORT
 
-L="supervisor connect/sendto check (egress allowlist)"
-net_attack "net: TCP connect over IPv4 to a non-allowed address" "$L" "$TCP4" tcp 10.200.0.2 $P_TCP4
-net_attack "net: TCP connect over IPv6 to a non-allowed address" "$L" "$TCP6" tcp fd00:c9::2 $P_TCP6
-net_attack "net: TCP fast open (sendto with MSG_FASTOPEN, no connect)" "$L" "$TCP4" tcp-fastopen 10.200.0.2 $P_TCP4
-net_attack "net: TCP to the IPv4-mapped IPv6 address ::ffff:10.200.0.2" "$L" "$TCP4" tcp ::ffff:10.200.0.2 $P_TCP4
-net_attack "net: UDP sendto the IPv4-mapped IPv6 address ::ffff:10.200.0.2" "$L" "$UDP4" udp-sendto ::ffff:10.200.0.2 $P_UDP4
-for ip in 10.200.0.2 fd00:c9::2; do
-	log=$UDP4 port=$P_UDP4
-	[ "$ip" = fd00:c9::2 ] && log=$UDP6 port=$P_UDP6
-	for mode in udp-sendto udp-sendmsg udp-sendmmsg udp-connect; do
-		net_attack "net: UDP $mode to $ip" "$L" "$log" $mode $ip $port
+L="preload shim, supervisor connect/sendto check (egress allowlist)"
+# Each attack twice: a dynamic attacker (the shim answers first) and a
+# static one (only the supervisor can).
+for atk in atk-net atk-net-static; do
+	T_NET=$T/$atk
+	kind=dynamic
+	[ $atk = atk-net-static ] && kind=static
+	net_attack "net: TCP connect over IPv4 to a non-allowed address ($kind)" "$L" "$TCP4" tcp 10.200.0.2 $P_TCP4
+	net_attack "net: TCP connect over IPv6 to a non-allowed address ($kind)" "$L" "$TCP6" tcp fd00:c9::2 $P_TCP6
+	net_attack "net: TCP fast open (sendto with MSG_FASTOPEN, no connect) ($kind)" "$L" "$TCP4" tcp-fastopen 10.200.0.2 $P_TCP4
+	net_attack "net: TCP to the IPv4-mapped IPv6 address ::ffff:10.200.0.2 ($kind)" "$L" "$TCP4" tcp ::ffff:10.200.0.2 $P_TCP4
+	net_attack "net: UDP sendto the IPv4-mapped IPv6 address ::ffff:10.200.0.2 ($kind)" "$L" "$UDP4" udp-sendto ::ffff:10.200.0.2 $P_UDP4
+	for ip in 10.200.0.2 fd00:c9::2; do
+		log=$UDP4 port=$P_UDP4
+		[ "$ip" = fd00:c9::2 ] && log=$UDP6 port=$P_UDP6
+		for mode in udp-sendto udp-sendmsg udp-sendmmsg udp-connect; do
+			net_attack "net: UDP $mode to $ip ($kind)" "$L" "$log" $mode $ip $port
+		done
 	done
 done
 
@@ -178,7 +185,7 @@ for addr in 127.0.0.1 ::1; do
 		"it was refused ($(last_output))" grep -q LISTENING "$WS/.out"
 done
 for addr in 0.0.0.0 :: 10.200.0.1; do
-	guard -- "$T/atk-net" listen $addr 0
+	guard -- "$T/atk-net-static" listen $addr 0
 	if grep -q LISTENING "$WS/.out"; then
 		fail "net: listening on $addr" "supervisor bind/listen check" "the socket listens"
 	elif ! grep -q 'failed' "$WS/.out"; then
