@@ -20,7 +20,16 @@ enum cg_verdict cg_decide_exec(const struct cg_context *ctx, const char *path, c
 	struct cg_rule_match m;
 	char *const *args = argc > 0 ? argv + 1 : argv;
 	size_t n_args = argc > 0 ? argc - 1 : 0;
+	size_t len = strlen(path);
 
+	/* A program that is not a file on disk (memfd_create, a deleted file)
+	 * is named by whoever made it: "mount" in memory is still mount. */
+	if (strncmp(path, "/memfd:", 7) == 0 ||
+	    (len > 10 && strcmp(path + len - 10, " (deleted)") == 0)) {
+		cg_reason_set(why, "exec", "anonymous-program",
+			      "Program '%s' is not a file on disk, so it cannot be judged", path);
+		return CG_BLOCK;
+	}
 	cg_program_name(path, program, sizeof(program));
 	if (cg_rules_blocks(ctx->policy, program, args, n_args, &m))
 		goto blocked;

@@ -375,3 +375,14 @@ Test(check, glob_command_names_are_refused_but_test_brackets_are_not) {
 	assert_blocked("/usr/bin/su?o id", "injection");
 	assert_allowed("[ -f package.json ] && npm test");
 }
+
+Test(check, runtime_exec_of_a_memfd_or_deleted_file_is_refused) {
+	char *argv[] = { "x", NULL };
+	struct cg_event ev = { .kind = CG_EV_EXEC, .u.exec = { "/memfd:innocent (deleted)", argv, 1 } };
+	struct cg_reason why;
+
+	cr_assert_eq(cg_decide(&ctx, &ev, &why), CG_BLOCK);
+	cr_assert_str_eq(why.rule, "anonymous-program");
+	ev.u.exec.path = "/tmp/ws/tool (deleted)";
+	cr_assert_eq(cg_decide(&ctx, &ev, &why), CG_BLOCK);
+}
