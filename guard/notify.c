@@ -848,14 +848,90 @@ static void on_listen(struct cg_supervisor *sup)
 
 /* Send one message ourselves: `name` (ours, already judged, may be NULL)
  * and the data gathered from the caller's iovecs. */
-static ssize_t send_copy(struct cg_supervisor *sup, int sock, pid_t pid, uint64_t iov_addr,
-			 size_t iovlen, const struct sockaddr_storage *name, socklen_t name_len,
-			 int flags)
+enum { MAX_CONTROL_BYTES = 4096, MAX_PASSED_FDS = 253 };
+
+/* The real uid, gid and thread group of pid, from /proc. */
+static bool caller_ids(pid_t pid, pid_t *tgid, uid_t *uid, gid_t *gid)
 {
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long v;
+		if (sscanf(line, "Tgid: %lu", &v) == 1)
+			*tgid = (pid_t)v, found++;
+		else if (sscanf(line, "Uid: %lu", &v) == 1)
+			*uid = (uid_t)v, found++;
+		else if (sscanf(line, "Gid: %lu", &v) == 1)
+			*gid = (gid_t)v, found++;
+	}
+	fclose(f);
+	return found == 3;
+}
+
+/* The caller's ancillary data, made ours: the fds of SCM_RIGHTS become
+ * copies of the caller's (pidfd_getfd), credentials must be the caller's
+ * own (the kernel would check them against ours, and we may claim
+ * anything), the rest (IP_PKTINFO, UDP_SEGMENT, ...) is copied as is.
+ * Copied fds go to fds[] for the caller to close.  0 or -errno. */
+static int copy_control(pid_t pid, char *control, size_t len, int *fds, size_t *n_fds)
+{
+	struct msghdr mh = { .msg_control = control, .msg_controllen = len };
+	int pidfd = -1, rc = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm && !rc; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *slot = (int *)CMSG_DATA(cm);
+			if (pidfd < 0 && (pidfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD)) < 0 &&
+			    (pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+				return -errno;
+			for (size_t i = 0; i < n && !rc; i++) {
+				int theirs, ours;
+				memcpy(&theirs, slot + i, sizeof(int));
+				ours = (int)syscall(SYS_pidfd_getfd, pidfd, theirs, 0);
+				if (ours < 0 || *n_fds >= MAX_PASSED_FDS) {
+					rc = ours < 0 ? -EBADF : -ETOOMANYREFS;
+					if (ours >= 0)
+						close(ours);
+					break;
+				}
+				fds[(*n_fds)++] = ours;
+				memcpy(slot + i, &ours, sizeof(int));
+			}
+		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			pid_t tgid;
+			uid_t uid;
+			gid_t gid;
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+			if (!caller_ids(pid, &tgid, &uid, &gid) || cred.pid != tgid || cred.uid != uid ||
+			    cred.gid != gid)
+				rc = -EPERM;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return rc;
+}
+
+static ssize_t send_copy(struct cg_supervisor *sup, int sock, pid_t pid, const struct msghdr *m,
+			 const struct sockaddr_storage *name, socklen_t name_len, int flags)
+{
+	uint64_t iov_addr = (uint64_t)(uintptr_t)m->msg_iov;
+	size_t iovlen = m->msg_iovlen, used = 0, n_fds = 0;
 	struct iovec iov[64];
-	size_t used = 0;
 	struct msghdr mh = { 0 };
 	struct iovec data;
+	char control[MAX_CONTROL_BYTES] __attribute__((aligned(8)));
+	int fds[MAX_PASSED_FDS];
+	ssize_t rc;
 
 	if (iovlen > 64)
 		return -EMSGSIZE;
@@ -876,7 +952,25 @@ static ssize_t send_copy(struct cg_supervisor *sup, int sock, pid_t pid, uint64_
 	mh.msg_namelen = name ? name_len : 0;
 	mh.msg_iov = &data;
 	mh.msg_iovlen = 1;
-	return sendmsg(sock, &mh, flags | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : (ssize_t)used;
+	if (m->msg_controllen) {
+		if (m->msg_controllen > sizeof(control))
+			return -ENOBUFS;
+		if (peek(pid, (uint64_t)(uintptr_t)m->msg_control, control, m->msg_controllen) !=
+		    (ssize_t)m->msg_controllen)
+			return -EFAULT;
+		rc = copy_control(pid, control, m->msg_controllen, fds, &n_fds);
+		if (!rc) {
+			mh.msg_control = control;
+			mh.msg_controllen = m->msg_controllen;
+		}
+	} else {
+		rc = 0;
+	}
+	if (!rc)
+		rc = sendmsg(sock, &mh, flags | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : (ssize_t)used;
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	return rc;
 }
 
 static int sock_type(int sock)
@@ -888,10 +982,10 @@ static int sock_type(int sock)
 	return type;
 }
 
-/* One message of sendto/sendmsg/sendmmsg.  Returns true when it was
- * answered as a whole by CONTINUE (stream sockets without fast open,
- * where an address is ignored or refused by the kernel); otherwise
- * *result is what sending it ourselves gave. */
+/* One message of sendmsg/sendmmsg on a datagram socket (stream sockets
+ * are continued by on_send: their peer was judged at connect).  Returns 1
+ * when the call is to be continued (monitor mode); otherwise *result is
+ * what sending it ourselves, data, address and ancillary data copied, gave. */
 static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct msghdr *m,
 		    int flags, const char *name, ssize_t *result)
 {
@@ -917,15 +1011,11 @@ static int send_one(struct cg_supervisor *sup, int sock, pid_t pid, const struct
 		*result = -EPERM;
 		return 0;
 	}
-	if (m->msg_controllen || sup->opt->monitor) {
-		/* Ancillary data may carry the caller's fds or credentials,
-		 * which we cannot send on its behalf: continued (see README). */
+	if (sup->opt->monitor)
 		return 1;
-	}
 	if (has_name)
 		use_pinned(sup, &ss, &len);
-	*result = send_copy(sup, sock, pid, (uint64_t)(uintptr_t)m->msg_iov, m->msg_iovlen,
-			    has_name ? &ss : NULL, len, flags);
+	*result = send_copy(sup, sock, pid, m, has_name ? &ss : NULL, len, flags);
 	if (sup->pinned_fd >= 0) {
 		close(sup->pinned_fd);   /* sendmmsg: one per message */
 		sup->pinned_fd = -1;

@@ -859,3 +859,14 @@ Test(supervisor, unix_sockets_connect_inside_the_allowed_paths_only)
 	close(in_fd);
 	close(out_fd);
 }
+
+Test(supervisor, fds_passed_over_a_datagram_socket_arrive_as_working_copies)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("netprobe"), "pass-fd", NULL };
+
+	run(argv, &res);
+	cr_assert_eq(res.exit_code, 0, "netprobe pass-fd exited %d: %s", res.exit_code, out(&res));
+	cr_assert_str_eq(out(&res), "pass-fd ok\n");
+	cg_run_result_free(&res);
+}

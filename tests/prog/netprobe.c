@@ -3,6 +3,9 @@
  *   netprobe abstract NAME   connect to the abstract Unix socket @NAME
  *   netprobe abstract-own NAME   listen on @NAME, then connect to it
  *   netprobe unix PATH           connect to the Unix socket at PATH
+ *   netprobe pass-fd             send a pipe's write end over a datagram
+ *                                socketpair with SCM_RIGHTS, write through
+ *                                the received fd; prints "pass-fd ok"
  *   netprobe udp-mmsg ADDR PORT  connect a UDP socket, then sendmmsg two
  *                                datagrams ("one", "two"), as glibc's
  *                                resolver does; prints "sent N" */
@@ -30,6 +33,38 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	int fd;
 
+	if (argc == 2 && !strcmp(argv[1], "pass-fd")) {
+		int pair[2], pipe_fd[2], got_fd = -1;
+		char byte = 'x', buf[8] = "";
+		union { struct cmsghdr hdr; char space[CMSG_SPACE(sizeof(int))]; } control;
+		struct iovec iov = { &byte, 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = control.space, .msg_controllen = sizeof(control.space) };
+		struct cmsghdr *cm;
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) || pipe(pipe_fd))
+			return 2;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pipe_fd[1], sizeof(int));
+		if (sendmsg(pair[0], &mh, 0) != 1) {
+			printf("sendmsg errno %d\n", errno);
+			return 0;
+		}
+		close(pipe_fd[1]);
+		mh.msg_controllen = sizeof(control.space);
+		if (recvmsg(pair[1], &mh, 0) != 1 || !(cm = CMSG_FIRSTHDR(&mh)))
+			return 3;
+		memcpy(&got_fd, CMSG_DATA(cm), sizeof(int));
+		if (write(got_fd, "ok", 2) != 2)
+			return 4;
+		close(got_fd);
+		if (read(pipe_fd[0], buf, sizeof(buf) - 1) != 2)
+			return 5;
+		printf("pass-fd %s\n", buf);
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "unix")) {
 		struct sockaddr_un un = { .sun_family = AF_UNIX };
 		strncpy(un.sun_path, argv[2], sizeof(un.sun_path) - 1);
