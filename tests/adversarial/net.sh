@@ -154,9 +154,13 @@ for kind in tcp udp; do
 	log=$WS/race-$kind.log
 	port=$P_RACE_TCP
 	[ $kind = udp ] && port=$P_RACE_UDP
-	unguarded "$T/atk-net-race" $kind 1000 127.0.0.1 10.200.0.2 $port
-	sleep 0.3
-	base=$(contacts "$log")
+	# Under load the swap can lose 1000 times in a row: try thrice.
+	for attempt in 1 2 3; do
+		unguarded "$T/atk-net-race" $kind 1000 127.0.0.1 10.200.0.2 $port
+		sleep 0.3
+		base=$(contacts "$log")
+		[ "$base" -gt 0 ] && break
+	done
 	if [ "$base" -eq 0 ]; then
 		fail "net: $kind address race" "supervisor connect on its own copy" \
 			"baseline: the swap never reached 10.200.0.2 without the guard in 1000 tries ($(last_output))"
