@@ -47,6 +47,33 @@ void cg_program_target(const char *word, char *out, size_t size)
 	snprintf(out, size, "%s", strrchr(resolved, '/') + 1);
 }
 
+bool cg_is_dynamic_loader(const char *program)
+{
+	/* ld-linux-x86-64.so.2, ld-linux.so.2, ld.so, ld64.so.1, ld-musl-x86_64.so.1 */
+	return strncmp(program, "ld-", 3) == 0 ? strstr(program, ".so") != NULL :
+	       strncmp(program, "ld.so", 5) == 0 || strncmp(program, "ld64.so", 7) == 0;
+}
+
+size_t cg_loader_program(char *const argv[], size_t argc)
+{
+	/* ld.so [--list|--verify|--library-path P|--preload L|--argv0 S ...] PROGRAM ARGS */
+	for (size_t i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (strcmp(s, "--library-path") == 0 || strcmp(s, "--inhibit-rpath") == 0 ||
+		    strcmp(s, "--audit") == 0 || strcmp(s, "--preload") == 0 ||
+		    strcmp(s, "--argv0") == 0 || strcmp(s, "--glibc-hwcaps-prepend") == 0 ||
+		    strcmp(s, "--glibc-hwcaps-mask") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(s, "--") == 0)
+			return i + 1 < argc ? i + 1 : 0;
+		if (s[0] != '-')
+			return i;
+	}
+	return 0;
+}
+
 bool cg_is_shell(const char *program)
 {
 	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
@@ -246,8 +273,10 @@ static void unwrap_interpreter(const struct cg_cword *w, size_t n, struct cg_unw
 {
 	for (size_t i = 1; i < n; i++) {
 		const char *s = w[i].text;
-		if (s[0] != '-' || strcmp(s, "-") == 0)
-			return;            /* a script operand (or "-": explicit stdin, below) */
+		if (strcmp(s, "-") == 0)
+			break;             /* python3 -: the code is stdin */
+		if (s[0] != '-')
+			return;            /* a script operand */
 		if (strcmp(s, "-c") == 0 || strcmp(s, "-e") == 0 || strcmp(s, "-E") == 0 ||
 		    strcmp(s, "-m") == 0 || strcmp(s, "-r") == 0 || strcmp(s, "--eval") == 0 ||
 		    strcmp(s, "-p") == 0 || strcmp(s, "--print") == 0)
@@ -325,6 +354,22 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 		u->kind = CG_WRAP_QUERY;
 		return;
 	}
+	if (cg_is_dynamic_loader(program)) {
+		/* the loader runs its first operand: it is a wrapper */
+		for (size_t k = 1; k < n; k++) {
+			const char *s = w[k].text;
+			if (s[0] != '-') {
+				u->kind = CG_WRAP_PREFIX;
+				u->next = k;
+				return;
+			}
+			if (strcmp(s, "--library-path") == 0 || strcmp(s, "--inhibit-rpath") == 0 ||
+			    strcmp(s, "--audit") == 0 || strcmp(s, "--preload") == 0 ||
+			    strcmp(s, "--argv0") == 0)
+				k++;
+		}
+		return;
+	}
 	wr = find_wrapper(program);
 	if (!wr)
 		return;
@@ -388,8 +433,10 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 
 void cg_mark_text_words(const char *program, const struct cg_cword *w, size_t n, bool *is_text)
 {
+	/* Assignments (export X=/usr/lib/jvm) name values, not accesses. */
 	static const char *const all_text[] = { "echo", "printf", "true", "false", ":", "logger",
-						"notify-send", "wall", NULL };
+						"notify-send", "wall", "export", "declare", "typeset",
+						"local", "readonly", NULL };
 	static const char *const pattern_first[] = { "grep", "egrep", "fgrep", "rg", "ag", "ack",
 						     "sed", "awk", "gawk", "mawk", "nawk", "jq", "yq",
 						     "expr", "zgrep", NULL };
@@ -407,6 +454,10 @@ void cg_mark_text_words(const char *program, const struct cg_cword *w, size_t n,
 			is_text[i] = true;
 		return;
 	}
+	if (strcmp(program, "env") == 0)
+		for (size_t i = 1; i < n; i++)
+			if (is_assignment(w[i].text))
+				is_text[i] = true;
 	for (size_t i = 1; i + 1 < n; i++) {
 		const char *s = w[i].text;
 		if ((is_code_runner && is_one_of(s, code_flags)) ||

@@ -367,22 +367,40 @@ static enum cg_verdict check_script_word(struct checker *c, const struct cg_cwor
 	return check_script(c, text, strlen(text));
 }
 
+/* Code given to an interpreter on stdin is judged as if given with -e:
+ * by the interpreter's command rules (fork while fork). */
+static enum cg_verdict check_code_text(struct checker *c, const char *interpreter, const char *text)
+{
+	struct cg_cword w[3] = { { interpreter, 0 }, { "-e", 0 }, { text, 0 } };
+
+	return check_rules(c, interpreter, w, 3);
+}
+
+/* Text a shell runs is a script; text an interpreter runs is code. */
+static enum cg_verdict check_stdin_text(struct checker *c, const char *program, const char *text)
+{
+	if (cg_is_shell(program))
+		return check_script(c, text, strlen(text));
+	return check_code_text(c, program, text);
+}
+
 /* A shell reading its stdin from a here-document or here-string runs that text. */
-static enum cg_verdict check_stdin_script(struct checker *c, const struct cg_simple_cmd *sc)
+static enum cg_verdict check_stdin_script(struct checker *c, const struct cg_simple_cmd *sc,
+					 const char *program)
 {
 	if (!sc)
 		return CG_ALLOW;
 	for (size_t i = 0; i < sc->n_redirs; i++) {
 		const struct cg_redir *r = &sc->redirs[i];
 		if (r->kind == CG_REDIR_HEREDOC && r->heredoc) {
-			if (check_script(c, r->heredoc, strlen(r->heredoc)) == CG_BLOCK)
+			if (check_stdin_text(c, program, r->heredoc) == CG_BLOCK)
 				return CG_BLOCK;
 		} else if (r->kind == CG_REDIR_HERESTRING) {
 			if (!c->is_runtime && (r->target.flags & CG_WORD_EXPANDS))
 				return block(c, "injection", "shell-c-expansion",
 					     "a shell runs a here-string that comes from an expansion: %s",
 					     r->target.text);
-			if (check_script(c, r->target.text, strlen(r->target.text)) == CG_BLOCK)
+			if (check_stdin_text(c, program, r->target.text) == CG_BLOCK)
 				return CG_BLOCK;
 		}
 	}
@@ -463,7 +481,7 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 		case CG_WRAP_QUERY:
 			return CG_ALLOW;
 		case CG_WRAP_STDIN_SHELL:
-			if (check_stdin_script(c, sc) == CG_BLOCK)
+			if (check_stdin_script(c, sc, program) == CG_BLOCK)
 				return CG_BLOCK;
 			return check_args_paths(c, program, w, 1, n);
 		case CG_WRAP_NONE:
@@ -472,7 +490,7 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 			if ((strcmp(program, ".") == 0 || strcmp(program, "source") == 0) && n > 1 &&
 			    (strcmp(w[1].text, "/dev/stdin") == 0 || strcmp(w[1].text, "-") == 0 ||
 			     strcmp(w[1].text, "/proc/self/fd/0") == 0 || strcmp(w[1].text, "/dev/fd/0") == 0) &&
-			    check_stdin_script(c, sc) == CG_BLOCK)
+			    check_stdin_script(c, sc, "sh") == CG_BLOCK)
 				return CG_BLOCK;
 			follow_cd(c, program, w, n);
 			return CG_ALLOW;
@@ -554,12 +572,12 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 			v = block(c, "injection", "download-to-shell",
 				  "Downloaded or decoded content piped into a shell: %s | %s", source, shell);
 		} else if (strcmp(source, "cat") == 0 && up->n_words == 1 && up->n_redirs > 0) {
-			v = check_stdin_script(c, up);   /* cat <<EOF | sh: the here-document is the script */
+			v = check_stdin_script(c, up, shell);   /* cat <<EOF | sh: the here-document is the script */
 		} else if (cg_is_literal_text(source, w, up->n_words)) {
 			char **argv = texts_of(w, 1, up->n_words);
 			char *text = argv ? cg_canonical_join(argv, up->n_words - 1) : NULL;
 			free(argv);
-			v = text ? check_script(c, text, strlen(text)) : out_of_memory(c);
+			v = text ? check_stdin_text(c, shell, text) : out_of_memory(c);
 			free(text);
 		} else {
 			v = block(c, "injection", "generated-to-shell",

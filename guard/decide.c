@@ -31,6 +31,14 @@ enum cg_verdict cg_decide_exec(const struct cg_context *ctx, const char *path, c
 		return CG_BLOCK;
 	}
 	cg_program_name(path, program, sizeof(program));
+	if (cg_is_dynamic_loader(program)) {
+		/* "ld.so ./mount" runs mount with no execve of its own: judge it
+		 * here, as the program it is. */
+		size_t k = cg_loader_program(argv, argc);
+		if (k > 0)
+			return cg_decide_exec(ctx, argv[k], argv + k, argc - k, why);
+		return CG_ALLOW;
+	}
 	if (cg_rules_blocks(ctx->policy, program, args, n_args, &m))
 		goto blocked;
 	/* Multi-call binaries (busybox) dispatch on argv[0]: judge that name too. */

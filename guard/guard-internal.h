@@ -65,6 +65,11 @@ void cg_mark_text_words(const char *program, const struct cg_cword *words, size_
 /* Is `program` a shell (sh, bash, ...) or an interpreter that runs code
  * from stdin when given no script? */
 bool cg_is_shell(const char *program);
+/* Is `program` the dynamic loader (ld-linux-x86-64.so.2, ld.so, ...)?  Run
+ * as a program it maps and starts its first operand without an execve. */
+bool cg_is_dynamic_loader(const char *program);
+/* The index in argv of the program a loader command line runs, or 0. */
+size_t cg_loader_program(char *const argv[], size_t argc);
 bool cg_is_interpreter(const char *program);
 /* Does this command fetch from the network or decode data (curl, wget,
  * base64 -d, xxd -r, ...)? */

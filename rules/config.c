@@ -304,17 +304,6 @@ static int apply_settings(struct cg_settings *st, const config_t *cfg, const str
 	return 0;
 }
 
-void cg_rule_clear(struct cg_rule *r)
-{
-	free(r->id);
-	free(r->category);
-	free(r->reason);
-	free(r->pattern);
-	cg_strlist_clear(&r->programs);
-	pcre2_code_free(r->code);
-	memset(r, 0, sizeof(*r));
-}
-
 static struct cg_rule *find_rule(struct cg_policy *p, const char *id)
 {
 	for (size_t i = 0; i < p->n_rules; i++)
@@ -603,50 +592,6 @@ int cg_policy_load(struct cg_policy **out, const char *path, struct cg_error *er
 	return rc;
 }
 
-void cg_policy_free(struct cg_policy *p)
-{
-	struct cg_settings *st;
-
-	if (!p)
-		return;
-	st = &p->settings;
-	struct cg_strlist *lists[] = {
-		&st->paths_allowed, &st->paths_blocked, &st->paths_always, &st->paths_readable,
-		&st->paths_secret, &st->cli_allow_read, &st->cli_deny_read, &st->cli_allow_write,
-		&st->cli_deny_write, &st->net_hosts, &st->cli_allow_net, &st->cli_deny_net,
-		&st->env_deny, &st->keep_caps,
-	};
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		cg_strlist_clear(lists[i]);
-	free(st->state_dir);
-	free(st->audit_file);
-	for (size_t i = 0; i < p->n_rules; i++)
-		cg_rule_clear(&p->rules[i]);
-	free(p->rules);
-	for (size_t i = 0; i < p->n_env_codes; i++)
-		pcre2_code_free(p->env_codes[i]);
-	free(p->env_codes);
-	cg_policy_index_drop(p);
-	pcre2_match_data_free(p->match_data);
-	free(p->source);
-	free(p);
-}
-
-const struct cg_settings *cg_policy_settings(const struct cg_policy *p)
-{
-	return &p->settings;
-}
-
-struct cg_settings *cg_policy_settings_mut(struct cg_policy *p)
-{
-	return &p->settings;
-}
-
-const char *cg_policy_source(const struct cg_policy *p)
-{
-	return p->source;
-}
-
 int cg_policy_add_cli_run(struct cg_policy *p, const char *program, bool is_allow,
 			  struct cg_error *err)
 {
@@ -679,21 +624,4 @@ int cg_policy_add_cli_run(struct cg_policy *p, const char *program, bool is_allo
 	p->rules = rules;
 	p->rules[p->n_rules++] = r;
 	return 0;
-}
-
-bool cg_policy_rule_at(const struct cg_policy *p, size_t index, struct cg_rule_info *info)
-{
-	const struct cg_rule *r;
-
-	if (index >= p->n_rules)
-		return false;
-	r = &p->rules[index];
-	info->id = r->id;
-	info->category = r->category;
-	info->reason = r->reason;
-	info->action = r->is_allow ? "allow" : "block";
-	info->pattern = r->pattern;
-	info->programs = &r->programs;
-	info->level = r->level;
-	return true;
 }

@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rules/rules-internal.h"
 
@@ -21,7 +22,10 @@ int cg_rule_compile(struct cg_policy *p, struct cg_rule *r, struct cg_error *err
 	r->is_compiled = true;
 	if (!r->pattern)
 		return 0;
-	r->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+	/* Arguments are bytes, not always UTF-8: an invalid sequence must not
+	 * make the match fail (which would block), only never match. */
+	r->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
+				PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
 				&code, &offset, NULL);
 	if (!r->code) {
 		PCRE2_UCHAR msg[256];
@@ -110,8 +114,10 @@ static pcre2_match_data *match_data(struct cg_policy *p)
 	return p->match_data;
 }
 
-/* Join argv with single spaces into buf, or return a malloc'd string when
- * buf is too small.  The caller frees the result if it is not buf. */
+/* Join argv with single spaces into buf, or into an anonymous mapping
+ * when buf is too small: mmap is safe where malloc is not (the shim judges
+ * execs in vfork children and while libc holds its locks).  The caller
+ * releases a result that is not buf with release_args(). */
 static char *join_args(char *const argv[], size_t argc, char *buf, size_t size, size_t *len)
 {
 	size_t need = 1;
@@ -119,9 +125,13 @@ static char *join_args(char *const argv[], size_t argc, char *buf, size_t size, 
 
 	for (size_t i = 0; i < argc; i++)
 		need += strlen(argv[i]) + 1;
-	out = need <= size ? buf : malloc(need);
-	if (!out)
-		return NULL;
+	if (need <= size) {
+		out = buf;
+	} else {
+		out = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (out == MAP_FAILED)
+			return NULL;
+	}
 	w = out;
 	for (size_t i = 0; i < argc; i++) {
 		size_t n = strlen(argv[i]);
@@ -133,6 +143,13 @@ static char *join_args(char *const argv[], size_t argc, char *buf, size_t size, 
 	*w = '\0';
 	*len = (size_t)(w - out);
 	return out;
+}
+
+static void release_args(char *args, const char *buf, size_t len)
+{
+	/* join_args mapped 1 + sum(strlen + 1) = len + 2 bytes */
+	if (args && args != buf)
+		munmap(args, len + 2);
 }
 
 /* Does rule r match?  1 yes, 0 no, -1 the pattern could not be used
@@ -235,8 +252,7 @@ bool cg_rules_blocks(struct cg_policy *p, const char *program, char *const argv[
 				break;
 		}
 	}
-	if (args != stack)
-		free(args);
+	release_args(args, stack, len);
 	return is_blocked;
 }
 
