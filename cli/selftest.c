@@ -475,7 +475,8 @@ static int run_guarded(const struct selftest *st, const char *const *opts, const
 	posix_spawn_file_actions_t fa;
 	char **envp;
 	pid_t pid;
-	int rc, status;
+	int rc, status = 0;
+	bool is_reaped = false;
 	double started = now_ms();
 
 	memset(r, 0, sizeof(*r));
@@ -547,8 +548,10 @@ static int run_guarded(const struct selftest *st, const char *const *opts, const
 	/* The pipes can close before guard-exec exits; the bound holds here too. */
 	for (;;) {
 		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
+		if (got == pid) {
+			is_reaped = true;
 			break;
+		}
 		if (got < 0 && errno != EINTR)
 			break;
 		if (now_ms() - started > bound_ms && !r->over_bound) {
@@ -558,9 +561,8 @@ static int run_guarded(const struct selftest *st, const char *const *opts, const
 		struct timespec ts = { 0, 2 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (r->over_bound)
-		r->status = -1;
+	if (is_reaped && !r->over_bound)
+		r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	rc = 0;
 out:
 	r->ms = now_ms() - started;
