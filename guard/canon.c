@@ -342,7 +342,7 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 			}
 		return;
 	}
-	if (strcmp(program, "busybox") == 0) {
+	if (strcmp(program, "busybox") == 0 || strcmp(program, "toybox") == 0) {
 		if (n > 1 && w[1].text[0] != '-') {
 			u->kind = CG_WRAP_PREFIX;
 			u->next = 1;
@@ -379,6 +379,8 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 		const char *s = w[i].text;
 		if (strcmp(s, "--") == 0) {
 			i++;
+			if (has_operand && i < n)
+				i++;   /* timeout -- 5 CMD: the duration still comes first */
 			break;
 		}
 		if (strcmp(program, "env") == 0 && is_assignment(s))
