@@ -15,6 +15,8 @@
  *   x32             the x32 ABI (nr 520 | __X32_SYSCALL_BIT)
  *   unsetenv        unsetenv("LD_PRELOAD"), then execv
  *   emptyenv        execve with an empty environment
+ *   ldso            execve the dynamic loader with PROGRAM as its argument
+ *                   (the loader maps PROGRAM: no exec of PROGRAM at all)
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -131,6 +133,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "unsetenv")) {
 		unsetenv("LD_PRELOAD");
 		rc = execv(program, args);
+	} else if (!strcmp(mode, "ldso")) {
+		char *ld_args[] = { "ld.so", (char *)program, (char *)marker, NULL };
+		rc = execve("/lib64/ld-linux-x86-64.so.2", ld_args, environ);
 	} else if (!strcmp(mode, "emptyenv")) {
 		char *empty[] = { NULL };
 		rc = execve(program, args, empty);

@@ -10,6 +10,7 @@
  */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -44,21 +45,25 @@ int main(int argc, char **argv)
 		execve(argv[1], args, environ);
 		_exit(1);
 	}
-	/* Answer every notification of ours with CONTINUE, until the child ends. */
-	for (int i = 0; i < 16; i++) {
-		struct seccomp_notif req;
-		struct seccomp_notif_resp resp;
-		memset(&req, 0, sizeof req);
-		if (ioctl((int)listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
-			break;
-		memset(&resp, 0, sizeof resp);
-		resp.id = req.id;
-		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		if (ioctl((int)listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0)
-			printf("answered CONTINUE for pid %d\n", (int)req.pid);
-		int status;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
+	/* Answer every notification of ours with CONTINUE until the child
+	 * ends (we hold the filter too, so the listener never reports the
+	 * end: poll with a timeout and look at the child). */
+	for (int i = 0; i < 50; i++) {
+		struct pollfd pfd = { .fd = (int)listener, .events = POLLIN };
+		if (poll(&pfd, 1, 200) == 1) {
+			struct seccomp_notif req;
+			struct seccomp_notif_resp resp;
+			memset(&req, 0, sizeof req);
+			if (ioctl((int)listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+				memset(&resp, 0, sizeof resp);
+				resp.id = req.id;
+				resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+				if (ioctl((int)listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0)
+					printf("answered CONTINUE for pid %d\n", (int)req.pid);
+			}
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return 0;
 	}
 	waitpid(pid, NULL, 0);
 	return 0;

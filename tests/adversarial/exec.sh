@@ -147,15 +147,24 @@ exec_attack "exec: a stacked seccomp filter whose own listener answers CONTINUE"
 	"kernel (one listener per filter chain: EBUSY), seccomp" "$T/atk-notify" "$FORBIDDEN" "$MK"
 
 # The dynamic loader maps a program without execve: nothing exec-based
-# sees the forbidden program start.
-rm -f "$MK"
-guard -- /lib64/ld-linux-x86-64.so.2 "$FORBIDDEN" "$MK"
-if [ "$(marker_count "$MK")" -eq 0 ] && guard_attempted; then
-	ok "exec: ld.so $FORBIDDEN (loader, no execve)" "static check or seccomp"
-else
-	gap "exec: ld.so runs the forbidden program without execve" "none (program identity is checked at execve)" \
-		"marker written (exit $GUARD_RC)"
-fi
+# sees the forbidden program start.  Directly (the static check sees the
+# command line) and from a script (only the runtime can).
+LDSO=/lib64/ld-linux-x86-64.so.2
+for how in direct script "static attacker"; do
+	rm -f "$MK"
+	case $how in
+	direct) guard -- "$LDSO" "$FORBIDDEN" "$MK" ;;
+	script) guard_hidden "$LDSO" "$FORBIDDEN" "$MK" ;;
+	*) guard -- "$T/atk-exec-static" ldso "$FORBIDDEN" "$MK" ;;
+	esac
+	if [ "$(marker_count "$MK")" -eq 0 ] && [ "$GUARD_RC" -ne 125 ] && [ "$GUARD_RC" -ne 124 ]; then
+		ok "exec: ld.so runs the forbidden program, $how [stopped by: $(stopped_by)]" \
+			"static check / exec check of the loader's argument"
+	else
+		gap "exec: ld.so runs the forbidden program without execve, $how" \
+			"none (program identity is checked at execve)" "marker written (exit $GUARD_RC)"
+	fi
+done
 
 # The race: a second thread rewrites the path between the supervisor's
 # read and the kernel's.  Baseline with a few hundred tries, then thousands
