@@ -166,6 +166,17 @@ for how in direct script "static attacker"; do
 	fi
 done
 
+# A copy of the loader under another name: identity by name again.
+cp "$(readlink -f "$LDSO")" "$WS/bin/loader"
+rm -f "$MK"
+guard_hidden "$WS/bin/loader" "$FORBIDDEN" "$MK"
+if [ "$(marker_count "$MK")" -eq 0 ] && [ "$GUARD_RC" -ne 125 ] && [ "$GUARD_RC" -ne 124 ]; then
+	ok "exec: a renamed copy of ld.so runs the forbidden program [stopped by: $(stopped_by)]" "exec check"
+else
+	gap "exec: a renamed copy of ld.so runs the forbidden program" \
+		"none (program identity is a name; the kernel floor still holds)" "marker written (exit $GUARD_RC)"
+fi
+
 # The race: a second thread rewrites the path between the supervisor's
 # read and the kernel's.  Baseline with a few hundred tries, then thousands
 # under the guard; the forbidden program must never run.
