@@ -93,21 +93,40 @@ static bool own_path(const char *controller, char *out, size_t size)
 
 static int signal_listed(const char *dir, int sig);
 
+/* The inode of our PID namespace, 0 when /proc cannot tell (a /proc of
+ * another namespace): the pid in a group's name means something only to
+ * processes of the same namespace. */
+static unsigned long pid_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
 /* The groups of runs whose supervisor died (SIGKILL, a crash): what their
  * commands left behind is killed now and the group removed.  A group is
- * named RUN_ID.PID after its supervisor. */
-static void sweep_stale(const char *parent)
+ * named RUN_ID.PIDNS.PID after its supervisor; only groups of our own PID
+ * namespace are judged (elsewhere a live supervisor's pid looks free). */
+static void sweep_stale(const char *parent, unsigned long pidns)
 {
 	char path[512];
 	struct dirent *de;
-	DIR *dir = opendir(parent);
+	DIR *dir;
 
-	if (!dir)
+	if (!pidns || !(dir = opendir(parent)))
 		return;
 	while ((de = readdir(dir))) {
-		const char *dot = strrchr(de->d_name, '.');
+		const char *dot = strrchr(de->d_name, '.'), *ns_dot;
 		long pid = dot ? strtol(dot + 1, NULL, 10) : 0;
-		if (de->d_type != DT_DIR || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		unsigned long ns = 0;
+		if (dot && dot > de->d_name) {
+			for (ns_dot = dot - 1; ns_dot > de->d_name && *ns_dot != '.'; ns_dot--)
+				;
+			if (*ns_dot == '.')
+				ns = strtoul(ns_dot + 1, NULL, 10);
+		}
+		if (de->d_type != DT_DIR || pid <= 0 || ns != pidns || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >= (int)sizeof(path))
 			continue;
@@ -118,9 +137,9 @@ static void sweep_stale(const char *parent)
 	closedir(dir);
 }
 
-/* PARENT/commandguard/RUN_ID.PID: the supervisor's pid makes the name
- * unique even when two runs are given the same id, and tells a later run
- * whether this one's supervisor is still alive. */
+/* PARENT/commandguard/RUN_ID.PIDNS.PID: the supervisor's pid makes the
+ * name unique even when two runs are given the same id, and tells a later
+ * run of the same PID namespace whether this one's supervisor is alive. */
 static bool make_group(char *dir, size_t size, const char *mount, const char *own,
 		       const char *run_id)
 {
@@ -129,11 +148,13 @@ static bool make_group(char *dir, size_t size, const char *mount, const char *ow
 
 	if (stat(mount, &st) < 0)
 		return false;
+	unsigned long pidns = pid_namespace();
+
 	snprintf(parent, sizeof(parent), "%s%s/commandguard", mount, own);
 	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 		return false;
-	sweep_stale(parent);
-	if (snprintf(dir, size, "%s/%s.%d", parent, run_id, (int)getpid()) >= (int)size)
+	sweep_stale(parent, pidns);
+	if (snprintf(dir, size, "%s/%s.%lu.%d", parent, run_id, pidns, (int)getpid()) >= (int)size)
 		return false;
 	if (mkdir(dir, 0755) < 0) {
 		dir[0] = '\0';

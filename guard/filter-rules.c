@@ -45,9 +45,23 @@ static const char *const signal_calls[] = {
 static const char *const file_calls[] = {
 	"open", "openat", "openat2", "creat", "rename", "renameat", "renameat2",
 	"link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat", "mkdir", "mkdirat",
-	"rmdir", "truncate", "chmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchownat",
-	"mknod", "mknodat",
+	"rmdir", "truncate", "mknod", "mknodat",
 };
+
+/* Changes of a file's metadata: Landlock has no right for them (chmod,
+ * chown, utime, xattrs), so they always come to the supervisor. */
+static const char *const attr_calls[] = {
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown", "fchownat",
+	"utime", "utimes", "utimensat", "futimesat",
+	"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+};
+
+#ifdef __x86_64__
+/* Newer than this libseccomp's table: fchmodat2, setxattrat, removexattrat. */
+static const int attr_call_numbers[] = { 452, 463, 466 };
+#else
+static const int attr_call_numbers[] = { -1 };
+#endif
 
 static int add_named(scmp_filter_ctx ctx, uint32_t action, const char *name)
 {
@@ -85,6 +99,13 @@ int cg_filter_rules(scmp_filter_ctx ctx, bool trap_files, bool trap_signals)
 		for (size_t i = 0; i < sizeof(file_calls) / sizeof(file_calls[0]); i++)
 			if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, file_calls[i])))
 				return rc;
+	for (size_t i = 0; i < sizeof(attr_calls) / sizeof(attr_calls[0]); i++)
+		if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, attr_calls[i])))
+			return rc;
+	for (size_t i = 0; i < sizeof(attr_call_numbers) / sizeof(attr_call_numbers[0]); i++)
+		if (attr_call_numbers[i] >= 0 &&
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, attr_call_numbers[i], 0)))
+			return rc;
 	if (trap_signals)
 		for (size_t i = 0; i < sizeof(signal_calls) / sizeof(signal_calls[0]); i++)
 			if ((rc = add_named(ctx, SCMP_ACT_NOTIFY, signal_calls[i])))

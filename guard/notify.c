@@ -1299,6 +1299,81 @@ static void on_file(struct cg_supervisor *sup, const struct file_call *fc)
 	respond(sup, 0, 0, true);
 }
 
+/* ---------- metadata (always: Landlock has no right for it) ---------- */
+
+struct attr_call {
+	int nr;
+	const char *name;
+	int dirfd_arg;   /* AT_FDCWD when -1; -2: the call takes only an fd, in arg 0 */
+	int path_arg;    /* -1: none */
+};
+
+static const struct attr_call attr_calls[] = {
+	{ SCMP_SYS(chmod), "chmod", -1, 0 },
+	{ SCMP_SYS(fchmod), "fchmod", -2, -1 },
+	{ SCMP_SYS(fchmodat), "fchmodat", 0, 1 },
+	{ 452, "fchmodat2", 0, 1 },
+	{ SCMP_SYS(chown), "chown", -1, 0 },
+	{ SCMP_SYS(fchown), "fchown", -2, -1 },
+	{ SCMP_SYS(lchown), "lchown", -1, 0 },
+	{ SCMP_SYS(fchownat), "fchownat", 0, 1 },
+	{ SCMP_SYS(utime), "utime", -1, 0 },
+	{ SCMP_SYS(utimes), "utimes", -1, 0 },
+	{ SCMP_SYS(utimensat), "utimensat", 0, 1 },
+	{ SCMP_SYS(futimesat), "futimesat", 0, 1 },
+	{ SCMP_SYS(setxattr), "setxattr", -1, 0 },
+	{ SCMP_SYS(lsetxattr), "lsetxattr", -1, 0 },
+	{ SCMP_SYS(fsetxattr), "fsetxattr", -2, -1 },
+	{ SCMP_SYS(removexattr), "removexattr", -1, 0 },
+	{ SCMP_SYS(lremovexattr), "lremovexattr", -1, 0 },
+	{ SCMP_SYS(fremovexattr), "fremovexattr", -2, -1 },
+	{ 463, "setxattrat", 0, 1 },
+	{ 466, "removexattrat", 0, 1 },
+};
+
+/* The file whose metadata the call changes, judged as a write.  A path is
+ * continued after the check and may be swapped for a symlink meanwhile;
+ * an fd names its file for good. */
+static void on_attr(struct cg_supervisor *sup, const struct attr_call *ac)
+{
+	const struct seccomp_data *d = &sup->req->data;
+	pid_t pid = sup->req->pid;
+	char raw[PATH_MAX] = "", path[PATH_MAX];
+	struct cg_event ev = { .kind = CG_EV_OPEN };
+	int dirfd = ac->dirfd_arg == -1 ? AT_FDCWD : (int)d->args[ac->dirfd_arg < 0 ? 0 : ac->dirfd_arg];
+	int rc = 0;
+
+	/* utimensat(fd, NULL, ...) and AT_EMPTY_PATH: the fd itself */
+	if (ac->path_arg >= 0 && d->args[ac->path_arg])
+		rc = peek_string(pid, d->args[ac->path_arg], raw, sizeof(raw));
+	if (!rc && !raw[0] && dirfd == AT_FDCWD && ac->path_arg >= 0 && d->args[ac->path_arg])
+		rc = -ENOENT;
+	if (!rc)
+		rc = target_path(pid, dirfd, raw, path, sizeof(path));
+	if (rc) {
+		respond(sup, rc == -EBADF ? -EBADF : rc, 0, false);
+		return;
+	}
+	if (!still_valid(sup))
+		return;
+	ev.u.open.path = path;
+	ev.u.open.access = CG_ACCESS_WRITE;
+	ev.u.open.pid = pid;
+	if (!judge(sup, &ev, ac->name, path, pid)) {
+		respond(sup, -EPERM, 0, false);
+		return;
+	}
+	respond(sup, 0, 0, true);
+}
+
+static const struct attr_call *find_attr_call(int nr)
+{
+	for (size_t i = 0; i < sizeof(attr_calls) / sizeof(attr_calls[0]); i++)
+		if (attr_calls[i].nr == nr)
+			return &attr_calls[i];
+	return NULL;
+}
+
 static const struct file_call *find_file_call(int nr)
 {
 	static const struct file_call calls[] = {
@@ -1319,11 +1394,6 @@ static const struct file_call *find_file_call(int nr)
 		{ SCMP_SYS(mkdirat), "mkdirat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
 		{ SCMP_SYS(rmdir), "rmdir", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
 		{ SCMP_SYS(truncate), "truncate", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
-		{ SCMP_SYS(chmod), "chmod", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
-		{ SCMP_SYS(fchmodat), "fchmodat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
-		{ SCMP_SYS(chown), "chown", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
-		{ SCMP_SYS(lchown), "lchown", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
-		{ SCMP_SYS(fchownat), "fchownat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
 		{ SCMP_SYS(mknod), "mknod", -1, 0, -1, CG_ACCESS_WRITE, -1, -1 },
 		{ SCMP_SYS(mknodat), "mknodat", 0, 1, -1, CG_ACCESS_WRITE, -1, -1 },
 	};
@@ -1337,6 +1407,7 @@ static const struct file_call *find_file_call(int nr)
 void cg_notify_handle(struct cg_supervisor *sup)
 {
 	const struct file_call *fc;
+	const struct attr_call *ac;
 	int nr;
 
 	memset(sup->req, 0, sizeof(*sup->req));
@@ -1363,6 +1434,8 @@ void cg_notify_handle(struct cg_supervisor *sup)
 		on_signal(sup, nr);
 	else if ((fc = find_file_call(nr)))
 		on_file(sup, fc);
+	else if ((ac = find_attr_call(nr)))
+		on_attr(sup, ac);
 	else
 		respond(sup, -ENOSYS, 0, false);   /* a call we never asked for: fail closed */
 	if (sup->pinned_fd >= 0) {

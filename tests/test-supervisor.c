@@ -221,8 +221,9 @@ Test(supervisor, path_swapped_by_a_thread_during_exec_never_runs_the_blocked_pro
 	char *argv[] = { PROG("exec-race"), "/bin/true", (char *)mount, (char *)marker, "2000", NULL };
 
 	run(argv, &res);
-	cr_assert_str_eq(out(&res), "2000 tries\n");
 	cr_assert_not(exists(marker), "the blocked program ran in the exec race");
+	cr_assert_str_eq(out(&res), "2000 tries\n", "exit %d, signal %d, %zu denials, stderr: %.300s",
+			 res.exit_code, res.signal, res.n_denials, res.stderr_buf ? res.stderr_buf : "");
 	cg_run_result_free(&res);
 }
 
@@ -868,5 +869,50 @@ Test(supervisor, fds_passed_over_a_datagram_socket_arrive_as_working_copies)
 	run(argv, &res);
 	cr_assert_eq(res.exit_code, 0, "netprobe pass-fd exited %d: %s", res.exit_code, out(&res));
 	cr_assert_str_eq(out(&res), "pass-fd ok\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, metadata_of_files_outside_the_allowed_paths_does_not_change)
+{
+	static const char *const ops[] = { "chmod", "chown", "utime", "setxattr", "fchmod" };
+	char victim[64];
+	struct stat before, after;
+	int fd;
+
+	snprintf(victim, sizeof(victim), "/etc/cg-sup-%d", getpid());
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(stat(victim, &before), 0);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct cg_run_result res;
+		char *argv[] = { PROG("attack"), (char *)ops[i], victim, NULL };
+		char expect[64];
+		run(argv, &res);
+		snprintf(expect, sizeof(expect), "%s errno", ops[i]);
+		cr_assert(strstr(out(&res), expect), "%s on %s: %s", ops[i], victim, out(&res));
+		cg_run_result_free(&res);
+	}
+	cr_assert_eq(stat(victim, &after), 0);
+	unlink(victim);
+	cr_assert_eq(after.st_mode, before.st_mode);
+	cr_assert_eq(after.st_uid, before.st_uid);
+	cr_assert_eq(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	cr_assert_eq(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec, "the inode changed (xattr?)");
+}
+
+Test(supervisor, metadata_of_files_in_the_workspace_may_change)
+{
+	struct cg_run_result res;
+	char *file = path_in_ws("mine");
+	char *argv[] = { PROG("attack"), "chmod", file, NULL };
+	struct stat st;
+	int fd = open(file, O_WRONLY | O_CREAT, 0644);
+
+	close(fd);
+	run(argv, &res);
+	cr_assert_str_eq(out(&res), "chmod ok\n");
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0777);
 	cg_run_result_free(&res);
 }

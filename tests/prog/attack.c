@@ -5,6 +5,7 @@
  *   openat2 PATH | proc-root PATH | symlink-read PATH LINK
  *   create PATH        -> "create ok" | "create errno N"
  *   rawwrite PATH      -> "rawwrite ok" | "rawwrite errno N" (no libc wrapper: past the shim)
+ *   chmod|chown|utime|setxattr|fchmod PATH -> "OP ok" | "OP errno N" (raw syscalls)
  *   io_uring | ptrace | unshare | clone-newuser | seccomp-listener
  *   kill PID           -> "kill ok" | "kill errno N"
  *   setsid-grandchild PIDFILE: the grandchild writes its pid, sleeps
@@ -83,6 +84,18 @@ int main(int argc, char **argv)
 		if (symlink(arg, link) < 0)
 			return report("symlink", -1);
 		return try_read("read", open(link, O_RDONLY));
+	}
+	if (!strcmp(op, "chmod"))
+		return report(op, syscall(SYS_chmod, arg, 0777));
+	if (!strcmp(op, "chown"))
+		return report(op, syscall(SYS_chown, arg, 1, 1));
+	if (!strcmp(op, "utime"))
+		return report(op, syscall(SYS_utimensat, AT_FDCWD, arg, NULL, 0));
+	if (!strcmp(op, "setxattr"))
+		return report(op, syscall(SYS_setxattr, arg, "user.cg", "x", 1, 0));
+	if (!strcmp(op, "fchmod")) {
+		int fd = open(arg, O_RDONLY);
+		return report(op, syscall(SYS_fchmod, fd, 0777));
 	}
 	if (!strcmp(op, "rawwrite"))
 		return report("rawwrite", syscall(SYS_openat, AT_FDCWD, arg, O_WRONLY | O_APPEND));
