@@ -13,11 +13,17 @@
  *   utime    utimensat(TARGET, 2001-09-09)
  *   setxattr setxattr(TARGET, "user.cg", "pwned")
  *   truncate truncate(TARGET, 0)
+ *   fchmod, fchown, futimens, fsetxattr, ftruncate
+ *            the same through an fd that open(O_RDONLY) gave (reading
+ *            /etc is allowed)
+ *   fchmodat-empty  fchmodat2(O_PATH fd, "", 0777, AT_EMPTY_PATH)
+ *   chmod-procfd    chmod("/proc/self/fd/N") of an O_PATH fd
  * run.sh judges by whether TARGET appeared or changed.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -71,6 +77,34 @@ int main(int argc, char **argv)
 		rc = setxattr(target, "user.cg", "pwned", 5, 0);
 	} else if (!strcmp(mode, "truncate")) {
 		rc = truncate(target, 0);
+	} else if (!strncmp(mode, "f", 1) && strcmp(mode, "fchmodat-empty") != 0) {
+		int fd = open(target, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			atk_report("open", -1, errno);
+			return 1;
+		}
+		if (!strcmp(mode, "fchmod")) {
+			rc = fchmod(fd, 0777);
+		} else if (!strcmp(mode, "fchown")) {
+			rc = fchown(fd, 65534, 65534);
+		} else if (!strcmp(mode, "futimens")) {
+			struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+			rc = futimens(fd, ts);
+		} else if (!strcmp(mode, "fsetxattr")) {
+			rc = fsetxattr(fd, "user.cg", "pwned", 5, 0);
+		} else if (!strcmp(mode, "ftruncate")) {
+			rc = ftruncate(fd, 0);
+		} else {
+			atk_die("unknown mode %s", mode);
+		}
+	} else if (!strcmp(mode, "fchmodat-empty")) {
+		int fd = open(target, O_PATH | O_CLOEXEC);
+		rc = fd < 0 ? -1 : syscall(452, fd, "", 0777, AT_EMPTY_PATH);
+	} else if (!strcmp(mode, "chmod-procfd")) {
+		int fd = open(target, O_PATH | O_CLOEXEC);
+		char link[64];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		rc = fd < 0 ? -1 : chmod(link, 0777);
 	} else if (!strcmp(mode, "mkdir")) {
 		rc = mkdir(target, 0755);
 	} else {

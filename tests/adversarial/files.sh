@@ -285,7 +285,7 @@ meta()
 	stat -c '%a %u %g %Y %s' "$1"
 	/usr/bin/python3 -c 'import os,sys; print(sorted(os.listxattr(sys.argv[1])))' "$1"
 }
-for mode in chmod chown utime setxattr truncate; do
+for mode in chmod chown utime setxattr truncate fchmod fchown futimens fsetxattr ftruncate fchmodat-empty chmod-procfd; do
 	before=$(meta "$ETC_EXISTING")
 	guard_hidden "$T/atk-write-static" $mode "$ETC_EXISTING" "$WS"
 	after=$(meta "$ETC_EXISTING")
