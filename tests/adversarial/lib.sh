@@ -26,9 +26,31 @@ ok()
 	printf 'ok   %s — %s\n' "$1" "$2"
 }
 
+# Attacks that succeed today and are documented in GAPS.md (name
+# patterns).  When one of them shows its effect it prints GAP instead of
+# FAIL; once the guard stops it, it prints ok like any other.  A harness
+# problem (no baseline, the attack never ran) stays a FAIL.
+CG_KNOWN_GAPS=(
+)
+
 # fail NAME LAYER WHY
 fail()
 {
+	local pattern
+	case $3 in
+	*baseline* | *"did not run"* | *"never"* | *"exited 124"* | *"exited 125"*) ;;
+	*)
+		for pattern in "${CG_KNOWN_GAPS[@]}"; do
+			# shellcheck disable=SC2254
+			case $1 in
+			$pattern)
+				gap "$1" "$2" "$3"
+				return
+				;;
+			esac
+		done
+		;;
+	esac
 	CG_FAILS=$((CG_FAILS + 1))
 	printf 'FAIL %s — %s: %s\n' "$1" "$2" "$3"
 }
