@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,6 +201,7 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 	const char *v2_mount = NULL;
 
 	memset(cg, 0, sizeof(*cg));
+	cg->watchdog_fd = -1;
 	for (int i = 0; i <= CG_V1_COUNT; i++)
 		cg->procs_fd[i] = -1;
 
@@ -391,4 +395,74 @@ void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size)
 	}
 	if (any && n < size)
 		snprintf(buf + n, size - n, ")");
+}
+
+static __attribute__((noreturn)) void watchdog_main(struct cg_cgroup *cg, int fd)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	int null_fd = open("/dev/null", O_RDWR);
+	char byte;
+	ssize_t n;
+
+	/* Ctrl-C and a CI's SIGTERM go to the supervisor, which ends the run;
+	 * we only act if it is gone without doing so. */
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGTERM, &ignore, NULL);
+	sigaction(SIGHUP, &ignore, NULL);
+	sigaction(SIGPIPE, &ignore, NULL);
+	prctl(PR_SET_NAME, "cg-watchdog", 0, 0, 0);
+	if (null_fd >= 0) {
+		dup2(null_fd, STDIN_FILENO);
+		dup2(null_fd, STDOUT_FILENO);
+		dup2(null_fd, STDERR_FILENO);
+	}
+	/* nothing of the run's (its output pipes) may be held open by us */
+	if (dup2(fd, 3) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	do
+		n = read(3, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		_exit(0);   /* the supervisor ended the run itself */
+	for (int i = 0; i < 2000 && !cg_cgroup_empty(cg); i++) {
+		cg_cgroup_signal(cg, SIGKILL);
+		sleep_ms(1);
+	}
+	for (int i = 0; i <= CG_V1_COUNT; i++)
+		cg->procs_fd[i] = -1;
+	cg_cgroup_destroy(cg);
+	_exit(0);
+}
+
+void cg_cgroup_watchdog_start(struct cg_cgroup *cg)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (!cg_cgroup_tracks(cg) || pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid == 0)
+		watchdog_main(cg, fds[0]);
+	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		return;
+	}
+	cg->watchdog_pid = pid;
+	cg->watchdog_fd = fds[1];
+}
+
+void cg_cgroup_watchdog_stop(struct cg_cgroup *cg)
+{
+	if (cg->watchdog_fd < 0)
+		return;
+	if (write(cg->watchdog_fd, "x", 1) != 1) {
+		/* it is gone already; waitpid below says so */
+	}
+	close(cg->watchdog_fd);
+	cg->watchdog_fd = -1;
+	waitpid(cg->watchdog_pid, NULL, 0);
+	cg->watchdog_pid = 0;
 }

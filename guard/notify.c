@@ -1149,7 +1149,7 @@ static bool in_run(struct cg_supervisor *sup, pid_t pid)
 {
 	pid_t ppid, pgrp;
 
-	if (pid <= 1 || pid == sup->self)
+	if (pid <= 1 || pid == sup->self || (sup->cgroup && pid == sup->cgroup->watchdog_pid))
 		return false;
 	for (int depth = 0; depth < 256 && proc_stat(pid, &ppid, &pgrp); depth++) {
 		if (ppid == sup->self)

@@ -66,6 +66,8 @@ struct cg_cgroup {
 	bool v2_limits;                     /* pids/memory/cpu set in v2 */
 	char v1_dir[CG_V1_COUNT][256];      /* "" per controller not used */
 	int procs_fd[CG_V1_COUNT + 1];      /* cgroup.procs, for the child; -1 unused */
+	pid_t watchdog_pid;                 /* 0: none */
+	int watchdog_fd;                    /* our end of its pipe, -1: none */
 };
 
 /* Create the run's groups and set the limits; whatever cannot be created
@@ -85,6 +87,12 @@ bool cg_cgroup_empty(const struct cg_cgroup *cg);
 /* The group whose cgroup.procs lists the whole run, NULL: none. */
 const char *cg_cgroup_tracking_dir(const struct cg_cgroup *cg);
 void cg_cgroup_destroy(struct cg_cgroup *cg);
+/* A helper process outside the run that kills and removes the groups if
+ * the supervisor dies without doing it (SIGKILL): the run's descendants do
+ * not outlive us, not even until the next run's sweep.  Start after
+ * cg_cgroup_create; stop after cg_cgroup_destroy. */
+void cg_cgroup_watchdog_start(struct cg_cgroup *cg);
+void cg_cgroup_watchdog_stop(struct cg_cgroup *cg);
 /* "cgroup-v2(kill),cgroup-v1(pids,memory,cpu,freezer)" */
 void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size);
 

@@ -762,6 +762,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	rs.deadline_ms = opt->timeout_s ? start_ms + (int64_t)opt->timeout_s * 1000 : INT64_MAX;
 	for (int i = 0; i <= CG_V1_COUNT; i++)
 		rs.cgroup.procs_fd[i] = -1;
+	rs.cgroup.watchdog_fd = -1;
 	rs.out.null_fd = -1;
 	for (int i = 0; i < 2; i++)
 		rs.out.pipe_rd[i] = rs.out.pipe_wr[i] = rs.out.log_fd[i] = -1;
@@ -827,6 +828,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		goto out;
 	}
 	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
+	cg_cgroup_watchdog_start(&rs.cgroup);
 	plan.cgroup = &rs.cgroup;
 	rs.sup.cgroup = &rs.cgroup;
 	plan.stdout_fd = rs.out.pipe_wr[0];
@@ -952,6 +954,7 @@ out:
 		res->duration_s = (double)(now_ms() - start_ms) / 1000.0;
 	else
 		cg_cgroup_destroy(&rs.cgroup);
+	cg_cgroup_watchdog_stop(&rs.cgroup);
 	if (rs.sup.listener_fd >= 0)
 		close(rs.sup.listener_fd);
 	if (rs.sup.report_fd >= 0)

@@ -749,16 +749,18 @@ Test(supervisor, signals_outside_the_run_are_judged_by_the_supervisor_where_land
 	cg_run_result_free(&res);
 }
 
-Test(supervisor, the_command_dies_with_its_supervisor)
+Test(supervisor, the_command_and_its_descendants_die_with_their_supervisor)
 {
 	char *pidfile = path_in_ws("command.pid");
-	char script[256];
+	char script[512];
 	char *argv[] = { "/bin/sh", "-c", script, NULL };
 	pid_t supervisor;
 	FILE *f = NULL;
-	int pid = 0, status;
+	int pid = 0, grandchild = 0, status;
 
-	snprintf(script, sizeof(script), "echo $$ > '%s.tmp' && mv '%s.tmp' '%s' && exec sleep 1000",
+	/* a setsid'd grandchild, which PR_SET_PDEATHSIG does not reach */
+	snprintf(script, sizeof(script),
+		 "setsid sleep 1000 & echo $$ $! > '%s.tmp' && mv '%s.tmp' '%s' && exec sleep 1000",
 		 pidfile, pidfile, pidfile);
 	supervisor = fork();
 	cr_assert_geq(supervisor, 0);
@@ -772,16 +774,17 @@ Test(supervisor, the_command_dies_with_its_supervisor)
 	for (int i = 0; i < 1000 && !(f = fopen(pidfile, "r")); i++)
 		usleep(10000);
 	cr_assert_not_null(f, "the command never started");
-	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	cr_assert_eq(fscanf(f, "%d %d", &pid, &grandchild), 2);
 	fclose(f);
 	cr_assert_eq(kill(pid, 0), 0, "the command is not running");
 	kill(supervisor, SIGKILL);
 	waitpid(supervisor, &status, 0);
-	/* PR_SET_PDEATHSIG delivers SIGKILL; the command is reparented and
-	 * reaped by whoever adopts it, so wait for the pid to go */
-	for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
+	/* PR_SET_PDEATHSIG ends the command, the watchdog the rest; both are
+	 * reaped by whoever adopts them, so wait for the pids to go */
+	for (int i = 0; i < 1000 && (kill(pid, 0) == 0 || kill(grandchild, 0) == 0); i++)
 		usleep(10000);
 	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived its supervisor", pid);
+	cr_assert_eq(kill(grandchild, 0), -1, "the grandchild %d outlived the supervisor", grandchild);
 }
 
 Test(supervisor, sigterm_to_the_supervisor_ends_the_tree_and_is_reported)
