@@ -828,7 +828,6 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		goto out;
 	}
 	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
-	cg_cgroup_watchdog_start(&rs.cgroup);
 	plan.cgroup = &rs.cgroup;
 	rs.sup.cgroup = &rs.cgroup;
 	plan.stdout_fd = rs.out.pipe_wr[0];
@@ -891,6 +890,9 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		rc = -EIO;
 		cg_error_set(err, NULL, 0, "run", "the command's set-up ended early");
 	}
+	/* while the child installs its layers: the parent would only wait */
+	if (!rc)
+		cg_cgroup_watchdog_start(&rs.cgroup);
 	for (int i = 0; i < 2; i++) {
 		close(rs.out.pipe_wr[i]);
 		rs.out.pipe_wr[i] = -1;
