@@ -302,6 +302,38 @@ for mode in chmod chown utime setxattr truncate fchmod fchown futimens fsetxattr
 		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" "seccomp $mode check / Landlock"
 	fi
 done
+# The metadata race: Landlock does not cover these calls, so the
+# supervisor must judge the file the kernel will change, not a path the
+# command can rewrite after the check.  ALLOWED and TARGET have the same
+# length.
+ALLOWED_META=$WS/r
+TARGET_META=/etc/cg-race-$(printf '%*s' $((${#ALLOWED_META} - 13)) '' | tr ' ' x)
+if [ ${#TARGET_META} -ne ${#ALLOWED_META} ]; then
+	fail "metadata race" "setup" "cannot make paths of equal length ($ALLOWED_META, $TARGET_META)"
+else
+	CG_CLEANUP+=("rm -f '$TARGET_META'")
+	for mode in chmod chown utime setxattr; do
+		printf 'ORIGINAL\n' >"$TARGET_META"
+		chmod 644 "$TARGET_META"
+		chown 0:0 "$TARGET_META"
+		touch "$TARGET_META"
+		printf 'mine\n' >"$ALLOWED_META"
+		before=$(meta "$TARGET_META")
+		guard_hidden "$T/atk-meta-race" $mode 3000 "$ALLOWED_META" "$TARGET_META"
+		after=$(meta "$TARGET_META")
+		summary=$(grep tries= "$WS/.out")
+		name="metadata race: $mode of $WS/r <-> /etc/cg-race-..., 3000 tries"
+		if [ -z "$summary" ]; then
+			fail "$name" "supervisor $mode check" "the attack did not run (exit $GUARD_RC; $(last_output))"
+		elif [ "$before" != "$after" ]; then
+			fail "$name" "supervisor $mode check (on the file, not the path)" \
+				"the file in /etc changed: $(echo $before) -> $(echo $after) ($summary)"
+		else
+			ok "$name ($summary)" "supervisor $mode check (on the file, not the path)"
+		fi
+	done
+fi
+
 write_attack "write: sh -c 'echo > /etc/...'" "static check (redirection), then Landlock" "$ETC_NEW" \
 	sh -c "echo CG-PWNED > $ETC_NEW"
 printf 'echo CG-PWNED > %s\n' "$ETC_NEW" >"$WS/write.sh"
