@@ -167,6 +167,38 @@ void cg_notify_connect_done(struct cg_supervisor *sup, struct cg_pending_connect
 /* A traced process stopped (waitpid status): the exec re-check, or pass
  * the signal on.  Returns true when it was a ptrace stop. */
 bool cg_notify_ptrace_stop(struct cg_supervisor *sup, pid_t pid, int status);
+/* ---------- shared by notify*.c ---------- */
+
+/* Copy len bytes of the target's memory; bytes read or -1. */
+ssize_t cg_peek(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* The NUL-terminated string at addr: 0, -EFAULT or -ENAMETOOLONG. */
+int cg_peek_string(pid_t pid, uint64_t addr, char *buf, size_t size);
+/* true while the current notification's caller is still waiting: what
+ * was read is the caller's and not a recycled pid's. */
+bool cg_notify_valid(struct cg_supervisor *sup);
+int cg_read_link(const char *path, char *out, size_t size);
+/* The absolute path `path` names for the target (relative to its cwd or
+ * to its fd `dirfd`; "" is dirfd itself), symlinks resolved as far as it
+ * exists.  0 or -errno. */
+int cg_target_path(pid_t pid, int dirfd, const char *path, char *out, size_t size);
+/* Answer the current notification: an error, a value, or CONTINUE. */
+void cg_notify_respond(struct cg_supervisor *sup, int error, int64_t val, bool is_continue);
+/* cg_decide(), and a denial recorded when blocked; true when the call may
+ * go ahead (always in monitor mode). */
+bool cg_notify_judge(struct cg_supervisor *sup, const struct cg_event *ev, const char *syscall_name,
+		     const char *detail, pid_t pid);
+
+/* The handlers, one per kind of call (notify-proc.c, notify-net.c,
+ * notify-files.c). */
+void cg_notify_exec(struct cg_supervisor *sup, bool is_at);
+void cg_notify_signal(struct cg_supervisor *sup, int nr);
+void cg_notify_connect(struct cg_supervisor *sup);
+void cg_notify_bind(struct cg_supervisor *sup);
+void cg_notify_listen(struct cg_supervisor *sup);
+void cg_notify_send(struct cg_supervisor *sup, int nr);
+/* false when nr is not a file or metadata call */
+bool cg_notify_file(struct cg_supervisor *sup, int nr);
+
 /* Record a denial: result, one stderr line, audit record. */
 void cg_supervisor_deny(struct cg_supervisor *sup, const char *syscall, const char *detail,
 			pid_t pid, const struct cg_reason *why);
