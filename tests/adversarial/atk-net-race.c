@@ -1,5 +1,9 @@
-/* atk-net-race tcp|udp TRIES ALLOWED-ADDR DENIED-ADDR PORT - the
+/* atk-net-race tcp|udp|unix TRIES ALLOWED-ADDR DENIED-ADDR PORT - the
  * time-of-check race on connect's and sendto's address.
+ *
+ * unix: ALLOWED and DENIED are socket paths of the same length (PORT is
+ * ignored); the swap is between a socket in the workspace and one outside
+ * (the Docker socket's place).
  *
  * A second thread keeps rewriting the IPv4 address in the sockaddr
  * between ALLOWED (loopback) and DENIED while the main thread connects
@@ -15,11 +19,15 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "atk.h"
 
 struct race {
+	struct sockaddr_un sun;
+	char unix_allowed[108], unix_denied[108];
+	int is_unix;
 	struct sockaddr_in sin;
 	struct in_addr allowed, denied;
 	atomic_int stop;
@@ -32,6 +40,14 @@ static void *flipper(void *arg)
 	volatile in_addr_t *a = &r->sin.sin_addr.s_addr;
 	unsigned seed = (unsigned)getpid();
 	atomic_store(&r->started, 1);
+	while (r->is_unix && !atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		memcpy(r->sun.sun_path, r->unix_denied, sizeof r->unix_denied);
+		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
+			syscall(SYS_getppid);
+		memcpy(r->sun.sun_path, r->unix_allowed, sizeof r->unix_allowed);
+		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
+			syscall(SYS_getppid);
+	}
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		*a = r->denied.s_addr;
 		for (unsigned i = rand_r(&seed) % 16; i > 0; i--)
@@ -46,11 +62,19 @@ static void *flipper(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc != 6)
-		atk_die("usage: atk-net-race tcp|udp TRIES ALLOWED DENIED PORT");
+		atk_die("usage: atk-net-race tcp|udp|unix TRIES ALLOWED DENIED PORT");
 	int is_tcp = !strcmp(argv[1], "tcp");
 	long tries = strtol(argv[2], NULL, 10);
 	static struct race r;
-	if (inet_pton(AF_INET, argv[3], &r.allowed) != 1 || inet_pton(AF_INET, argv[4], &r.denied) != 1)
+	r.is_unix = !strcmp(argv[1], "unix");
+	if (r.is_unix) {
+		if (strlen(argv[3]) != strlen(argv[4]) || strlen(argv[3]) >= sizeof r.unix_allowed)
+			atk_die("unix paths must have the same length, under 108 bytes");
+		r.sun.sun_family = AF_UNIX;
+		snprintf(r.unix_allowed, sizeof r.unix_allowed, "%s", argv[3]);
+		snprintf(r.unix_denied, sizeof r.unix_denied, "%s", argv[4]);
+		memcpy(r.sun.sun_path, r.unix_allowed, sizeof r.unix_allowed);
+	} else if (inet_pton(AF_INET, argv[3], &r.allowed) != 1 || inet_pton(AF_INET, argv[4], &r.denied) != 1)
 		atk_die("IPv4 addresses only");
 	r.sin.sin_family = AF_INET;
 	r.sin.sin_port = htons((unsigned short)strtoul(argv[5], NULL, 10));
@@ -62,10 +86,11 @@ int main(int argc, char **argv)
 		sched_yield();
 	long ok = 0, refused = 0;
 	for (long i = 0; i < tries; i++) {
-		int fd = socket(AF_INET, (is_tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+		int fd = socket(r.is_unix ? AF_UNIX : AF_INET,
+				(is_tcp || r.is_unix ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			atk_die("socket: %m");
-		int rc = is_tcp ? connect(fd, (struct sockaddr *)&r.sin, sizeof r.sin)
+		int rc = r.is_unix ? connect(fd, (struct sockaddr *)&r.sun, sizeof r.sun) : is_tcp ? connect(fd, (struct sockaddr *)&r.sin, sizeof r.sin)
 				: (int)sendto(fd, "CG-RACE\n", 8, 0, (struct sockaddr *)&r.sin, sizeof r.sin);
 		if (rc < 0)
 			refused++;

@@ -240,6 +240,40 @@ unix_attack "net: sendto a Unix datagram socket under /run" "Landlock, superviso
 	"$UXD" dgram "$RUNDIR/dgram"
 unix_attack "net: connect to an abstract Unix socket outside the run" "Landlock abstract-socket scope" \
 	"$UXA" stream "@cg-test-$$"
+# The path race on connect(2): a second thread swaps sun_path between a
+# socket in the workspace and one outside, of the same length.
+UXR_ALLOWED=$WS/u.sock
+UXR_DIR=/run/cgr$$
+mkdir -p "$UXR_DIR"
+CG_CLEANUP+=("rm -rf '$UXR_DIR'")
+UXR_DENIED=$UXR_DIR/$(printf '%*s' $((${#UXR_ALLOWED} - ${#UXR_DIR} - 1)) '' | tr ' ' s)
+listen host unix "$UXR_ALLOWED" "$WS/uxr-allowed.log"
+listen host unix "$UXR_DENIED" "$WS/uxr-denied.log"
+for attempt in 1 2 3; do
+	unguarded "$T/atk-net-race" unix 1000 "$UXR_ALLOWED" "$UXR_DENIED" 0
+	sleep 0.3
+	base=$(contacts "$WS/uxr-denied.log")
+	[ "$base" -gt 0 ] && break
+done
+if [ "$base" -eq 0 ]; then
+	fail "net: Unix socket path race" "supervisor connect on a pinned path" \
+		"baseline: the swap never reached the outside socket without the guard"
+else
+	guard_hidden "$T/atk-net-race" unix 1000 "$UXR_ALLOWED" "$UXR_DENIED" 0
+	sleep 0.3
+	after=$(contacts "$WS/uxr-denied.log")
+	summary=$(grep tries= "$WS/.out")
+	if [ -z "$summary" ]; then
+		fail "net: Unix socket path race" "supervisor connect on a pinned path" "did not run ($(last_output))"
+	elif [ "$after" -gt "$base" ]; then
+		fail "net: Unix socket path race (workspace <-> /run, 1000 tries)" "supervisor connect on a pinned path" \
+			"the outside socket was reached $((after - base)) times ($summary)"
+	else
+		ok "net: Unix socket path race: the outside socket reached 0/1000 (unguarded $base/1000; $summary)" \
+			"supervisor connect on a pinned path"
+	fi
+fi
+
 guard -- "$T/atk-unix" stream "$WS/ws.sock"
 sleep 0.2
 check "net: control: a Unix socket in the workspace is reachable" "all layers allow" \
