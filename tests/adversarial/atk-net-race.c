@@ -4,6 +4,9 @@
  * unix: ALLOWED and DENIED are socket paths of the same length (PORT is
  * ignored); the swap is between a socket in the workspace and one outside
  * (the Docker socket's place).
+ * bind: bind(2) to the swapped address, then listen(2); the kernel's own
+ * getsockname() of every socket that listens tells whether it listens on
+ * DENIED (an address other than loopback): printed as exposed=N.
  *
  * A second thread keeps rewriting the IPv4 address in the sockaddr
  * between ALLOWED (loopback) and DENIED while the main thread connects
@@ -84,12 +87,32 @@ int main(int argc, char **argv)
 		atk_die("pthread_create failed");
 	while (!atomic_load(&r.started))
 		sched_yield();
-	long ok = 0, refused = 0;
+	long ok = 0, refused = 0, exposed = 0;
+	int is_bind = !strcmp(argv[1], "bind");
 	for (long i = 0; i < tries; i++) {
 		int fd = socket(r.is_unix ? AF_UNIX : AF_INET,
-				(is_tcp || r.is_unix ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+				(is_tcp || is_bind || r.is_unix ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			atk_die("socket: %m");
+		if (is_bind) {
+			int one = 1;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+			int rc = bind(fd, (struct sockaddr *)&r.sin, sizeof r.sin);
+			if (rc == 0)
+				rc = listen(fd, 1);
+			if (rc == 0) {
+				struct sockaddr_in got;
+				socklen_t len = sizeof got;
+				ok++;
+				if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 &&
+				    got.sin_addr.s_addr != r.allowed.s_addr)
+					exposed++;
+			} else {
+				refused++;
+			}
+			close(fd);
+			continue;
+		}
 		int rc = r.is_unix ? connect(fd, (struct sockaddr *)&r.sun, sizeof r.sun) : is_tcp ? connect(fd, (struct sockaddr *)&r.sin, sizeof r.sin)
 				: (int)sendto(fd, "CG-RACE\n", 8, 0, (struct sockaddr *)&r.sin, sizeof r.sin);
 		if (rc < 0)
@@ -100,6 +123,6 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&r.stop, 1);
 	pthread_join(t, NULL);
-	printf("tries=%ld ok=%ld refused=%ld\n", tries, ok, refused);
+	printf("tries=%ld ok=%ld refused=%ld exposed=%ld\n", tries, ok, refused, exposed);
 	return 0;
 }

@@ -182,6 +182,33 @@ for kind in tcp udp; do
 	fi
 done
 
+# The bind race: a second thread swaps the address between 127.0.0.1 and
+# 0.0.0.0 while the main thread binds and listens; the kernel's
+# getsockname() says where each listening socket really listens.
+BIND_PORT=$((40000 + $$ % 20000))
+for attempt in 1 2 3; do
+	unguarded "$T/atk-net-race" bind 1000 127.0.0.1 0.0.0.0 $BIND_PORT
+	base=$(sed -n 's/.*exposed=\([0-9]*\).*/\1/p' "$WS/.out")
+	[ "${base:-0}" -gt 0 ] && break
+done
+if [ "${base:-0}" -eq 0 ]; then
+	fail "net: bind race (127.0.0.1 <-> 0.0.0.0)" "supervisor bind/listen check" \
+		"baseline: the swap never won without the guard ($(last_output))"
+else
+	guard -- "$T/atk-net-race" bind 1000 127.0.0.1 0.0.0.0 $BIND_PORT
+	summary=$(grep tries= "$WS/.out")
+	n=$(sed -n 's/.*exposed=\([0-9]*\).*/\1/p' "$WS/.out")
+	if [ -z "$summary" ]; then
+		fail "net: bind race" "supervisor bind/listen check" "did not run ($(last_output))"
+	elif [ "${n:-0}" -ne 0 ]; then
+		fail "net: bind race (127.0.0.1 <-> 0.0.0.0, 1000 tries)" "supervisor bind/listen check" \
+			"$n sockets listened on 0.0.0.0 ($summary)"
+	else
+		ok "net: bind race: 0/1000 sockets listen on 0.0.0.0 (unguarded $base/1000; $summary)" \
+			"supervisor bind/listen check"
+	fi
+fi
+
 # Listening: loopback yes, every other address no.
 for addr in 127.0.0.1 ::1; do
 	guard -- "$T/atk-net" listen $addr 0
