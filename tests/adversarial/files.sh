@@ -306,8 +306,9 @@ done
 # supervisor must judge the file the kernel will change, not a path the
 # command can rewrite after the check.  ALLOWED and TARGET have the same
 # length.
-ALLOWED_META=$WS/r
-TARGET_META=/etc/cg-race-$(printf '%*s' $((${#ALLOWED_META} - 13)) '' | tr ' ' x)
+ALLOWED_META=$WS/race-meta-target-file
+TARGET_META=/etc/cg-race-$$-
+TARGET_META=$TARGET_META$(printf '%*s' $((${#ALLOWED_META} - ${#TARGET_META})) '' | tr ' ' x)
 if [ ${#TARGET_META} -ne ${#ALLOWED_META} ]; then
 	fail "metadata race" "setup" "cannot make paths of equal length ($ALLOWED_META, $TARGET_META)"
 else
@@ -322,7 +323,7 @@ else
 		guard_hidden "$T/atk-meta-race" $mode 3000 "$ALLOWED_META" "$TARGET_META"
 		after=$(meta "$TARGET_META")
 		summary=$(grep tries= "$WS/.out")
-		name="metadata race: $mode of $WS/r <-> /etc/cg-race-..., 3000 tries"
+		name="metadata race: $mode of a workspace file <-> /etc/cg-race-..., 3000 tries"
 		if [ -z "$summary" ]; then
 			fail "$name" "supervisor $mode check" "the attack did not run (exit $GUARD_RC; $(last_output))"
 		elif [ "$before" != "$after" ]; then
