@@ -233,6 +233,12 @@ static int execute(struct run *r)
 		return CG_EXIT_GUARD_ERROR;
 	}
 	status = res.exit_code;
+	if (res.exec_errno)
+		fprintf(stderr, "guard: cannot run %s: %s\n", opt.argv[0], strerror(res.exec_errno));
+	/* Interrupted from outside (Ctrl-C): the tree got the signal too; we
+	 * report it the way a shell would. */
+	if (res.interrupt_signal)
+		status = 128 + res.interrupt_signal;
 	if (r->o.verbose)
 		fprintf(stderr, "guard: layers: %s\n", res.layers);
 	if (r->audit && audit_failed(r, cg_audit_run(r->audit, &r->info, &res, &err), &err))

@@ -60,7 +60,9 @@ int cg_output_open(struct cg_output *out, const struct cg_run_options *opt, stru
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < 2; i++) {
 		out->pipe_rd[i] = out->pipe_wr[i] = out->log_fd[i] = -1;
-		out->pass_fd[i] = i == CG_OUT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
+		/* --json: the output goes into the result object only, so that
+		 * stdout holds one parseable JSON document. */
+		out->pass_fd[i] = opt->is_quiet ? -1 : i == CG_OUT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
 	}
 	out->limit_bytes = opt->output_limit_bytes;
 	out->capture = opt->capture;
@@ -108,7 +110,8 @@ static void keep(struct cg_output *out, int i, const char *data, size_t len)
 	}
 pass:
 	/* A closed stdout of ours must not stop the draining. */
-	write_all(out->pass_fd[i], data, len);
+	if (out->pass_fd[i] >= 0)
+		write_all(out->pass_fd[i], data, len);
 	if (out->log_fd[i] >= 0)
 		write_all(out->log_fd[i], data, len);
 }
