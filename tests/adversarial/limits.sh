@@ -40,6 +40,35 @@ else
 		"cgroup pids / RLIMIT_NPROC, timeout"
 fi
 
+# A setsid grandchild keeps stdout open and floods it after the main
+# process exits: guard-exec must neither wait for the pipe's end (its own
+# --timeout 30 would say 124) nor leave the flooder behind.
+cat >"$WS/flood.sh" <<'END'
+setsid sh -c 'trap "" TERM HUP; echo $$ > "$1"; while :; do echo CG-FLOOD-LINE; done' _ "$1" &
+sleep 0.3
+exit 0
+END
+rm -f "$WS/flooder.pid"
+guard --timeout 30 -- sh "$WS/flood.sh" "$WS/flooder.pid"
+pid=$(cat "$WS/flooder.pid" 2>/dev/null)
+out=$(stat -c %s "$WS/.out")
+if [ -z "$pid" ]; then
+	fail "limits: a setsid grandchild floods the pipe after the main process exits" "process tracking" \
+		"the flooder never started ($(last_output))"
+elif alive "$pid" sh; then
+	kill -9 "$pid"
+	fail "limits: a setsid grandchild floods the pipe after the main process exits" "process tracking" \
+		"the flooder (pid $pid) is still alive"
+elif [ "$GUARD_RC" -ne 0 ]; then
+	fail "limits: a setsid grandchild floods the pipe after the main process exits" "process tracking, output" \
+		"guard-exec exited $GUARD_RC, not the command's 0 (did it wait for the pipe?)"
+elif [ "$out" -gt $((1048576 + 512)) ]; then
+	fail "limits: a setsid grandchild floods the pipe after the main process exits" "output cap" "$out bytes"
+else
+	ok "limits: a setsid grandchild flooding the pipe after the main process exits is gone ($out bytes out)" \
+		"process tracking, output cap"
+fi
+
 # Memory: allocating 2 GiB must fail or be killed (512 MiB limit).
 unguarded "$T/atk-limits" memory 2147483648
 if ! grep -q ALLOCATED-ALL "$WS/.out"; then
