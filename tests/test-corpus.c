@@ -243,6 +243,22 @@ static void fixture_remove(const struct fixture *fx)
 	rmdir(fx->dir);
 }
 
+/* The categories of the seed's blocked-command list, whose message keeps
+ * its wording: "Command contains blocked operation: sudo". */
+#define BLOCKED_OPERATION "Command contains blocked operation: "
+
+static bool is_command_rule_category(const char *category)
+{
+	static const char *const seeded[] = {
+		"system-modification", "privilege", "user-management", "network-tool",
+		"process-control", "fork-bomb",
+	};
+	for (size_t i = 0; i < sizeof(seeded) / sizeof(seeded[0]); i++)
+		if (strcmp(category, seeded[i]) == 0)
+			return true;
+	return false;
+}
+
 /* DESIGN.md keeps the seed's wording: "Path '/etc/shadow' is not in allowed paths". */
 static bool is_path_message(const char *message)
 {
@@ -366,6 +382,9 @@ Test(corpus, every_command_gets_its_expected_verdict_and_category)
 			problem = "blocked without a reason";
 		else if (e->expect_block && strcmp(e->category, "path") == 0 && !is_path_message(why.message))
 			problem = "path message not in the seed's wording";
+		else if (e->expect_block && is_command_rule_category(e->category) &&
+			 strncmp(why.message, BLOCKED_OPERATION, strlen(BLOCKED_OPERATION)) != 0)
+			problem = "rule message not in the seed's wording";
 		if (!problem)
 			continue;
 
