@@ -328,7 +328,7 @@ Test(corpus, files_hold_their_own_category_and_no_command_twice)
 Test(corpus, every_command_gets_its_expected_verdict_and_category)
 {
 	/* ~ must expand outside the allowed paths whoever runs the tests, and
-	 * programs resolve through a standard PATH, not the tester's. */
+	 * should the engine look programs up, it must find the same ones. */
 	cr_assert_eq(setenv("HOME", "/root", 1), 0);
 	cr_assert_eq(setenv("PATH", CORPUS_PATH, 1), 0);
 
