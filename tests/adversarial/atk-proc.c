@@ -70,6 +70,9 @@ static void daemonize(const char *pidfile)
 		atk_die("fork: %m");
 	if (pid > 0) {
 		waitpid(pid, NULL, 0);
+		/* Leave only once the daemon is up, so that the test sees it. */
+		for (int i = 0; i < 200 && access(pidfile, F_OK) != 0; i++)
+			usleep(10000);
 		printf("daemon: parent done\n");
 		return;
 	}

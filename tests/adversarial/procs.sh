@@ -234,6 +234,41 @@ else
 	ok "procs: the run cannot move itself out of its cgroups" "Landlock (no writes to /sys)"
 fi
 
+# The shim's report socket: the shim lives in the command's process, so
+# the command can send the same datagrams.  One forged denial record, and
+# a flood of 20000 (each becomes a denial in memory, in the result and in
+# the audit log).
+json_denials()
+{
+	/usr/bin/python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+j = json.loads(lines[-1])
+print(len(j["denials"]), sum(sys.argv[2] in d.get("reason", "") for d in j["denials"]))' "$WS/.out" "$1" 2>/dev/null
+}
+FORGE_TOKEN=CG-FORGED-$RANDOM
+guard --json -- "$T/atk-report" forge "$FORGE_TOKEN"
+set -- $(json_denials "$FORGE_TOKEN")
+if [ -z "${1:-}" ]; then
+	fail "procs: a forged shim report" "supervisor" "no result object ($(last_output))"
+elif [ "${2:-0}" -gt 0 ]; then
+	gap "procs: a forged denial record sent to the shim's report socket is in the result" \
+		"none (the shim reports from inside the command's process)" "the forged record was recorded"
+else
+	ok "procs: a forged shim report is not recorded" "supervisor"
+fi
+guard --json -- "$T/atk-report" flood 20000
+sent=$(grep -o 'flood: ok ([0-9]*)' "$WS/.out" | tr -dc 0-9)
+set -- $(json_denials /flood)
+if [ -z "${1:-}" ]; then
+	fail "procs: a flood of 20000 shim reports" "supervisor" "no result object (exit $GUARD_RC)"
+elif [ "${sent:-0}" -ge 20000 ] && [ "$1" -ge 20000 ]; then
+	fail "procs: a flood of 20000 forged shim reports" "supervisor (a cap on reports)" \
+		"all $1 were recorded: the supervisor's memory, the result and the audit log grow without bound"
+else
+	ok "procs: a flood of forged shim reports is bounded ($1 recorded of ${sent:-?})" "supervisor (a cap on reports)"
+fi
+
 # New namespaces.
 for mode in unshare-user clone-user clone3-user unshare-net; do
 	guard -- "$T/atk-proc" $mode
