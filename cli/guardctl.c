@@ -5,7 +5,7 @@
  *   guardctl profile check FILE
  *   guardctl events [--since DUR] [--type T] [--ticket ID] [--json]
  *   guardctl ratelimit (show|reset) --ticket ID
- *   guardctl selftest [--json]
+ *   guardctl selftest [--config FILE] [--json]
  *
  * It parses and prints; every decision is cg_decide()'s.
  */
@@ -34,7 +34,7 @@ static void usage(void)
 	       "       guardctl profile check FILE\n"
 	       "       guardctl events [--since DUR] [--type T] [--ticket ID] [--json]\n"
 	       "       guardctl ratelimit (show|reset) --ticket ID\n"
-	       "       guardctl selftest [--json]\n");
+	       "       guardctl selftest [--config FILE] [--json]\n");
 }
 
 /* The rate limit as guard-exec would see it, without consuming a slot. */
