@@ -150,7 +150,13 @@ read_attack "read /proc/PID/cmdline of a process outside the run" "supervisor /p
 # process's /proc/PID/cmdline is only the supervisor's to refuse.
 race_attack()
 {
-	local name=$1 layer=$2 allowed=$3 secret=$4 token=$5 n
+	local name=$1 layer=$2 allowed=$3 secret=$4 token=$5 n base
+	unguarded "$T/atk-open-race" 3000 "$allowed" "$secret" "$(printf '%s' "$token" | rev)"
+	base=$(sed -n 's/.*leaks=\([0-9]*\).*/\1/p' "$WS/.out")
+	if [ "${base:-0}" -eq 0 ]; then
+		fail "$name" "$layer" "baseline: the swap never won without the guard (3000 tries; $(last_output))"
+		return
+	fi
 	guard_hidden "$T/atk-open-race" 3000 "$allowed" "$secret" "$(printf '%s' "$token" | rev)"
 	summary=$(grep tries= "$WS/.out")
 	n=$(sed -n 's/.*leaks=\([0-9]*\).*/\1/p' "$WS/.out")
@@ -159,7 +165,7 @@ race_attack()
 	elif [ "${n:-0}" -ne 0 ] || grep -qF "$token" "$WS/.err"; then
 		fail "$name" "$layer" "the secret was read $n times ($summary)"
 	else
-		ok "$name ($summary)" "$layer"
+		ok "$name (unguarded $base/3000 leaks; $summary)" "$layer"
 	fi
 }
 race_attack "open race: /etc/passwd <-> /etc/shadow, 3000 tries" "Landlock (secrets carved out of the read set)" \
@@ -319,6 +325,18 @@ else
 		chown 0:0 "$TARGET_META"
 		touch "$TARGET_META"
 		printf 'mine\n' >"$ALLOWED_META"
+		before=$(meta "$TARGET_META")
+		unguarded "$T/atk-meta-race" $mode 3000 "$ALLOWED_META" "$TARGET_META"
+		if [ "$(meta "$TARGET_META")" = "$before" ]; then
+			fail "metadata race: $mode" "supervisor $mode check" \
+				"baseline: the swap never won without the guard (3000 tries)"
+			continue
+		fi
+		printf 'ORIGINAL\n' >"$TARGET_META"
+		chmod 644 "$TARGET_META"
+		chown 0:0 "$TARGET_META"
+		/usr/bin/python3 -c 'import os,sys; [os.removexattr(sys.argv[1], a) for a in os.listxattr(sys.argv[1])]' "$TARGET_META"
+		touch "$TARGET_META"
 		before=$(meta "$TARGET_META")
 		guard_hidden "$T/atk-meta-race" $mode 3000 "$ALLOWED_META" "$TARGET_META"
 		after=$(meta "$TARGET_META")
