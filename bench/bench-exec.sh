@@ -23,6 +23,8 @@ trap 'rm -rf "$ws" "$state"' EXIT
 conf="$ws/bench.conf"
 printf 'ratelimit = { count = 1000000; window_s = 1; };\n' >"$conf"
 G="$ge --config $conf --state-dir $state --workspace $ws"
+# hyperfine rewrites its markdown file after every command: keep the last.
+table() { local md="$ws/table.md"; hyperfine "$@" --export-markdown "$md" >/dev/null 2>&1; cat "$md"; }
 
 echo "# CommandGuard exec benchmark"
 echo "# command: $0 $*"
@@ -32,29 +34,28 @@ echo "## 1. start-up (/bin/true)"
 cmds=("/bin/true" "env /bin/true" "timeout 10 /bin/true" "$G -- /bin/true")
 command -v bwrap >/dev/null && cmds+=("bwrap --dev-bind / / /bin/true")
 command -v firejail >/dev/null && cmds+=("firejail --quiet --noprofile /bin/true")
-hyperfine -N --style none --warmup 20 --runs "$runs" --export-markdown /dev/stdout "${cmds[@]}" 2>/dev/null | sed -n '/^|/p'
+table -N --warmup 20 --runs "$runs" "${cmds[@]}"
 
 echo
 echo "## 2. exec loop: 1000 spawns of /bin/true in sh"
 loop='i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done'
-hyperfine --style none --warmup 1 --runs 10 --export-markdown /dev/stdout \
-	"sh -c '$loop'" "$G -- sh -c '$loop'" 2>/dev/null | sed -n '/^|/p'
+table --warmup 1 --runs 10 "sh -c '$loop'" "$G -- sh -c '$loop'" \
+	"GUARD_PRELOAD=/nonexistent $G -- sh -c '$loop'"
 
 pkg=$(ls "$here"/tests/data/*.tgz 2>/dev/null | head -1 || true)
 if [ -n "$pkg" ] && command -v npm >/dev/null; then
 	echo
 	echo "## 3. npm test of $(basename "$pkg")"
 	mkdir -p "$ws/pkg" && tar xzf "$pkg" -C "$ws/pkg" --strip-components=1
-	hyperfine --style none --warmup 1 --runs 10 --export-markdown /dev/stdout \
-		"cd $ws/pkg && npm test --silent" "cd $ws/pkg && $G --workspace $ws/pkg -- npm test --silent" \
-		2>/dev/null | sed -n '/^|/p'
+	table --warmup 1 --runs 10 "cd $ws/pkg && npm test --silent" \
+		"cd $ws/pkg && $ge --config $conf --state-dir $state --workspace $ws/pkg -- npm test --silent" \
+		"cd $ws/pkg && GUARD_PRELOAD=/nonexistent $ge --config $conf --state-dir $state --workspace $ws/pkg -- npm test --silent"
 fi
 
 echo
 echo "## 4. 100 MB of output past a 1 MiB cap"
-hyperfine --style none --warmup 1 --runs 10 --export-markdown /dev/stdout \
-	"head -c 100M /dev/zero | cat >/dev/null" \
-	"$G -- head -c 100M /dev/zero >/dev/null 2>&1" 2>/dev/null | sed -n '/^|/p'
+table --warmup 1 --runs 10 "head -c 100M /dev/zero | cat >/dev/null" \
+	"$G -- head -c 100M /dev/zero >/dev/null 2>&1"
 
 echo
 echo "## 5. peak RSS of guard-exec (the supervisor) running /bin/true"

@@ -56,8 +56,13 @@ static const char *find_preload(char *buf, size_t size)
 	char self[PATH_MAX];
 	ssize_t n;
 
-	if (env && env[0])
-		return access(env, R_OK) == 0 ? env : NULL;
+	if (env && env[0]) {
+		if (access(env, R_OK) == 0)
+			return env;
+		fprintf(stderr, "guard: warning: GUARD_PRELOAD=%s is not readable: running without the shim "
+			"(the seccomp layer still enforces)\n", env);
+		return NULL;
+	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';

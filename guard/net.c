@@ -29,7 +29,8 @@ struct cg_egress {
 	size_t n_addrs;
 	struct egress_addr *denied_addrs;
 	size_t n_denied;
-	bool is_resolved;
+	bool has_nameservers;        /* /etc/resolv.conf read */
+	bool is_resolved;            /* host names resolved */
 };
 
 static int copy_list(struct cg_strlist *dst, const struct cg_strlist *src)
@@ -116,6 +117,8 @@ static void add_nameservers(struct cg_egress *e)
 	fclose(f);
 }
 
+/* Host names cost a DNS round trip each: they are resolved only for a
+ * connection that neither loopback nor a name server explains. */
 static void resolve(struct cg_egress *e)
 {
 	if (e->is_resolved)
@@ -123,7 +126,6 @@ static void resolve(struct cg_egress *e)
 	e->is_resolved = true;
 	resolve_into(&e->hosts, &e->addrs, &e->n_addrs);
 	resolve_into(&e->denied, &e->denied_addrs, &e->n_denied);
-	add_nameservers(e);
 }
 
 static bool in_set(const struct egress_addr *v, size_t n, int family, const void *addr, in_port_t port)
@@ -246,17 +248,28 @@ enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_even
 	default:
 		break;
 	}
-	if (ctx->egress)
-		resolve(ctx->egress);
-	if (ctx->egress && in_set(ctx->egress->denied_addrs, ctx->egress->n_denied, family, addr, port)) {
-		cg_reason_set(why, "network", "deny-net", "Connection to %s is denied by --deny-net", where);
-		return CG_BLOCK;
+	struct cg_egress *e = ctx->egress;
+	if (e && e->denied.n > 0) {
+		resolve(e);
+		if (in_set(e->denied_addrs, e->n_denied, family, addr, port)) {
+			cg_reason_set(why, "network", "deny-net", "Connection to %s is denied by --deny-net",
+				      where);
+			return CG_BLOCK;
+		}
 	}
 	if (is_local)
 		return CG_ALLOW;
-	if (ctx->egress && !is_unspecified(family, addr) &&
-	    in_set(ctx->egress->addrs, ctx->egress->n_addrs, family, addr, port))
+	if (e && !e->has_nameservers) {
+		e->has_nameservers = true;
+		add_nameservers(e);   /* before any host: DNS is what resolves them */
+	}
+	if (e && !is_unspecified(family, addr) && in_set(e->addrs, e->n_addrs, family, addr, port))
 		return CG_ALLOW;
+	if (e && !e->is_resolved) {
+		resolve(e);
+		if (!is_unspecified(family, addr) && in_set(e->addrs, e->n_addrs, family, addr, port))
+			return CG_ALLOW;
+	}
 	cg_reason_set(why, "network", "egress", "Connection to %s is not in the egress allowlist", where);
 	return CG_BLOCK;
 }
