@@ -284,6 +284,34 @@ else
 		"Landlock write set"
 fi
 
+# The guard's own state (rate limits, audit log) kept under an allowed
+# path (/tmp here, as --state-dir or $GUARD_STATE_DIR may put it): the
+# command must not read other runs' audit records, truncate the log or
+# delete the rate-limit database.
+STATE_IN_TMP=$(mktemp -d /tmp/cg-adv-state.XXXXXX)
+CG_CLEANUP+=("rm -rf '$STATE_IN_TMP'")
+GUARD_STATE_DIR=$STATE_IN_TMP guard -- /bin/true
+audit_before=$(cat "$STATE_IN_TMP"/*.jsonl 2>/dev/null | head -n1)
+cat >"$WS/state.sh" <<END
+cat $STATE_IN_TMP/*.jsonl
+: > $STATE_IN_TMP/audit.jsonl
+rm -f $STATE_IN_TMP/*.db $STATE_IN_TMP/*.db-*
+END
+GUARD_STATE_DIR=$STATE_IN_TMP guard -- sh "$WS/state.sh"
+if [ -z "$audit_before" ]; then
+	fail "state: the guard's audit log and rate-limit database under /tmp" "setup" \
+		"no audit record was written ($(ls "$STATE_IN_TMP"))"
+elif ! grep -qF "$audit_before" "$STATE_IN_TMP"/*.jsonl 2>/dev/null || ! ls "$STATE_IN_TMP"/*.db >/dev/null 2>&1; then
+	fail "state: the command erases the guard's audit log or rate-limit database (state dir under /tmp)" \
+		"Landlock: the state dir is never writable" "now: $(ls "$STATE_IN_TMP" | tr '\n' ' ')"
+elif grep -qF "$audit_before" "$WS/.out"; then
+	fail "state: the command reads the guard's audit log (state dir under /tmp)" \
+		"Landlock: the state dir is never readable" "an earlier run's audit record was printed"
+else
+	ok "state: the guard's audit log and rate-limit database are out of the command's reach" \
+		"Landlock (state dir excluded)"
+fi
+
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
 meta()
