@@ -312,6 +312,33 @@ else
 		"Landlock (state dir excluded)"
 fi
 
+# --log-dir inside the workspace: the command knows its run id (the run
+# directory in $GUARD_SNAPSHOT names it) and plants symlinks where
+# guard-exec, unconfined and root, will write DIR/RUN_ID/{stdout.log,
+# stderr.log,result.json} after the run.
+LOG_VICTIM=/etc/cg-test-logvictim-$$
+printf 'ORIGINAL\n' >"$LOG_VICTIM"
+CG_CLEANUP+=("rm -f '$LOG_VICTIM'")
+cat >"$WS/plant.sh" <<END
+d=\$(dirname "\$GUARD_SNAPSHOT"); id=\$(basename "\$d"); id=\${id%.*}
+mkdir -p "$WS/logs/\$id" && echo "planted in \$id"
+for f in result.json stdout.log stderr.log; do ln -sf "$LOG_VICTIM" "$WS/logs/\$id/\$f"; done
+echo CG-LOG-LINE
+END
+guard --log-dir "$WS/logs" -- sh "$WS/plant.sh"
+if ! grep -q 'planted in' "$WS/.out"; then
+	fail "log-dir: symlinks planted for DIR/RUN_ID/result.json" "guard-exec's own writes" \
+		"the plant did not run ($(last_output))"
+elif [ "$(cat "$LOG_VICTIM")" != ORIGINAL ]; then
+	fail "log-dir: symlinks planted for DIR/RUN_ID/{result.json,stdout.log} overwrite a file in /etc" \
+		"guard-exec's own writes (O_NOFOLLOW, a directory it created)" \
+		"guard-exec wrote through the symlink as root: $(head -c 60 "$LOG_VICTIM" | tr '\n' ' ')"
+	printf 'ORIGINAL\n' >"$LOG_VICTIM"
+else
+	ok "log-dir: symlinks planted for DIR/RUN_ID/* do not redirect guard-exec's writes" \
+		"guard-exec's own writes"
+fi
+
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
 meta()
