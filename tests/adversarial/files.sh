@@ -339,6 +339,29 @@ else
 		"guard-exec's own writes"
 fi
 
+# A workspace that is (or resolves into) a blocked directory: a symlink
+# left in one run's workspace can be the next run's --workspace.  The
+# blocked list must win over the workspace at run time too.  The attack
+# and its script live in /tmp (allowed), the workspace is /etc or /root.
+BLK_DIR=$(mktemp -d /tmp/cg-adv-blk.XXXXXX)
+CG_CLEANUP+=("rm -rf '$BLK_DIR'" "rm -f /etc/cg-test-ws-$$ /root/cg-test-ws-$$")
+cp "$T/atk-write-static" "$BLK_DIR/atk"
+ln -s /etc "$WS/etc-link"
+for ws in "$WS/etc-link:/etc" "/root:/root"; do
+	dir=${ws%%:*} real=${ws##*:}
+	printf 'exec %s create %s %s\n' "$BLK_DIR/atk" "$real/cg-test-ws-$$" "$BLK_DIR" >"$BLK_DIR/s.sh"
+	(cd /tmp && timeout -k 5 60 "$GUARD_EXEC" --workspace "$dir" --ticket "adv-$$-blk" -- sh "$BLK_DIR/s.sh") \
+		>"$WS/.out" 2>"$WS/.err" </dev/null
+	if [ -e "$real/cg-test-ws-$$" ]; then
+		rm -f "$real/cg-test-ws-$$"
+		fail "write: --workspace $dir makes $real writable" "blocked list over the workspace" "the file was created"
+	elif ! grep -q '^create: failed\|^guard: ' "$WS/.out" "$WS/.err"; then
+		fail "write: --workspace $dir" "blocked list over the workspace" "did not run ($(last_output))"
+	else
+		ok "write: --workspace $dir does not make $real writable" "blocked list over the workspace (Landlock)"
+	fi
+done
+
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
 meta()
