@@ -362,6 +362,27 @@ for ws in "$WS/etc-link:/etc" "/root:/root"; do
 	fi
 done
 
+# The shim's policy snapshot (read by every process of the run): the
+# command must not change it for the processes it starts next.
+cat >"$WS/snap.sh" <<END
+$T/atk-read-static open "\$GUARD_SNAPSHOT" $WS >$WS/snap.before
+$T/atk-write-static append "\$GUARD_SNAPSHOT" $WS
+$T/atk-write-static chmod "\$GUARD_SNAPSHOT" $WS
+$T/atk-write-static rename "\$GUARD_SNAPSHOT" $WS
+$T/atk-read-static open "\$GUARD_SNAPSHOT" $WS >$WS/snap.after
+END
+rm -f "$WS/snap.before" "$WS/snap.after"
+guard -- sh "$WS/snap.sh"
+if [ ! -s "$WS/snap.before" ] || ! grep -q '^open: ok' "$WS/snap.before"; then
+	fail "write: the shim's policy snapshot" "Landlock" "the snapshot could not be read to compare ($(last_output))"
+elif ! cmp -s "$WS/snap.before" "$WS/snap.after" || grep -q '^[a-z]*: ok' "$WS/.out"; then
+	fail "write: the shim's policy snapshot is changed from inside the run" "Landlock (run dir not writable)" \
+		"$(grep -E '^(append|chmod|rename):' "$WS/.out" | tr '\n' ' ')"
+else
+	ok "write: the shim's policy snapshot cannot be appended to, chmodded or replaced" \
+		"Landlock, supervisor chmod check"
+fi
+
 # Metadata outside the allowed paths: Landlock has no right for chmod,
 # chown, utimes or xattrs, so these are the supervisor's to refuse.
 meta()
