@@ -10,6 +10,9 @@
  *   parent      open /proc/PPID/SECRET (SECRET "environ": the supervisor's
  *               environment, which holds what the command's had removed)
  *   dotdot      open WORKDIR/../../..(...)/SECRET
+ *   handle      name_to_handle_at(SECRET) + open_by_handle_at(): no path at
+ *               the open, so no path rule can see it (CAP_DAC_READ_SEARCH
+ *               is what the kernel asks for)
  *   io-uring    io_uring_setup(2) (SECRET, WORKDIR unused): a ring would
  *               let the attacker open and read files with no system call
  *               the supervisor sees; prints IO-URING-READY if it gets one
@@ -63,6 +66,17 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "dotdot")) {
 		snprintf(path, sizeof path, "%s/../../../../../../../..%s", workdir, secret);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else if (!strcmp(mode, "handle")) {
+		struct {
+			struct file_handle fh;
+			unsigned char bytes[MAX_HANDLE_SZ];
+		} h;
+		int mount_id;
+		h.fh.handle_bytes = MAX_HANDLE_SZ;
+		int rc = name_to_handle_at(AT_FDCWD, secret, &h.fh, &mount_id, 0);
+		atk_report("name_to_handle_at", rc, errno);
+		int mfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = rc < 0 ? -1 : open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
 	} else if (!strcmp(mode, "io-uring")) {
 		struct io_uring_params params;
 		memset(&params, 0, sizeof params);

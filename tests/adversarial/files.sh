@@ -48,13 +48,14 @@ guard -- "$T/atk-read" open "$WS/plain.txt" "$WS"
 check "control: a workspace file is readable under the guard" "all layers allow" \
 	"it was not (exit $GUARD_RC; $(last_output))" grep -q CG-PLAIN "$WS/.out"
 
-for mode in open openat2 symlink hardlink procroot procparent dotdot; do
+for mode in open openat2 symlink hardlink procroot procparent dotdot handle; do
 	case $mode in
 	open | dotdot) layer="Landlock read set, seccomp open check (static check for the path)" ;;
 	openat2) layer="Landlock read set, seccomp openat2 check" ;;
 	symlink) layer="Landlock (resolved path), seccomp open check" ;;
 	hardlink) layer="Landlock (link refused: no write into /etc or /root), protected_hardlinks" ;;
 	procroot | procparent) layer="Landlock read set, seccomp open check (/proc/PID/root)" ;;
+	handle) layer="no CAP_DAC_READ_SEARCH, seccomp (open_by_handle_at)" ;;
 	esac
 	read_attack "read /etc/shadow: $mode (dynamic)" "preload shim, then $layer" /etc/shadow "$SHADOW_LINE" \
 		"$T/atk-read" $mode /etc/shadow "$WS"
