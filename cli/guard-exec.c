@@ -10,6 +10,7 @@
  * then cg_run(), the supervisor.  This file parses and prints.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ struct run {
 	struct cg_audit_info info;
 	char run_id[64];
 	char *command;            /* canonical, for logs and the rate limit */
+	int run_dirfd;            /* --log-dir DIR/RUN_ID, made before the run, or -1 */
 	char *argv_sh[4];         /* /bin/sh -c STRING */
 };
 
@@ -174,17 +176,44 @@ static json_t *result_json(const struct run *r, const struct cg_run_result *res)
 	return j;
 }
 
-static int write_result_file(const struct run *r, json_t *j)
+/* DIR/RUN_ID is made before the command starts and held open: the
+ * command may be able to write DIR (the workspace), and must not be able
+ * to plant DIR/RUN_ID or a result.json symlink that makes guard-exec (root,
+ * outside every layer) write elsewhere. */
+static int make_run_dir(struct run *r)
 {
-	char path[PATH_MAX];
+	int dirfd, rc = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", r->o.log_dir, r->run_id);
 	if (mkdir(r->o.log_dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	dirfd = open(r->o.log_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/%s/result.json", r->o.log_dir, r->run_id);
-	return json_dump_file(j, path, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	if (mkdirat(dirfd, r->run_id, 0700) < 0)
+		rc = -errno;   /* EEXIST too: a run id is never reused */
+	else if ((r->run_dirfd = openat(dirfd, r->run_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = -errno;
+	close(dirfd);
+	return rc;
+}
+
+static int write_result_file(const struct run *r, json_t *j)
+{
+	int fd = openat(r->run_dirfd, "result.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
+	int rc;
+
+	if (fd < 0)
+		return -errno;   /* EEXIST: something else made it during the run */
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	rc = json_dumpf(j, f, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
 }
 
 static int execute(struct run *r)
@@ -231,6 +260,12 @@ static int execute(struct run *r)
 			r->run_id, cg_policy_source(r->env.policy), r->env.workspace, opt.timeout_s,
 			(unsigned long long)opt.output_limit_bytes, opt.monitor ? ", monitor mode" : "");
 
+	if (r->o.log_dir && (rc = make_run_dir(r)) < 0) {
+		fprintf(stderr, "guard: --log-dir: cannot create %s/%s: %s\n", r->o.log_dir, r->run_id,
+			rc == -ELOOP || rc == -ENOTDIR ? "the directory is a symlink or not a directory" :
+			strerror(-rc));
+		return CG_EXIT_GUARD_ERROR;
+	}
 	rc = cg_run(&opt, &res, &err);
 	if (rc < 0) {
 		print_error(&err);
@@ -322,6 +357,20 @@ static int guard_exec(struct run *r, int argc, char **argv)
 		print_error(&err);
 		return CG_EXIT_GUARD_ERROR;
 	}
+	/* The guard's own state (rate limits, the audit log) is never the
+	 * command's to read or change, wherever the operator put it. */
+	char audit_dir[PATH_MAX];
+	snprintf(audit_dir, sizeof(audit_dir), "%s", r->env.audit_file);
+	if (strrchr(audit_dir, '/'))
+		*strrchr(audit_dir, '/') = '\0';
+	struct cg_strlist *secret = &cg_policy_settings_mut(r->env.policy)->paths_secret;
+	char state_abs[PATH_MAX], audit_abs[PATH_MAX];
+	if (cg_path_normalize(r->env.workspace, r->env.state_dir, state_abs, sizeof(state_abs)) < 0 ||
+	    cg_path_normalize(r->env.workspace, audit_dir[0] ? audit_dir : "/", audit_abs, sizeof(audit_abs)) < 0 ||
+	    cg_strlist_add(secret, state_abs) < 0 || cg_strlist_add(secret, audit_abs) < 0) {
+		fprintf(stderr, "guard: cannot protect the state directory %s\n", r->env.state_dir);
+		return CG_EXIT_GUARD_ERROR;
+	}
 	if (r->o.task) {
 		r->o.script = r->env.profile ? cg_profile_task(r->env.profile, r->o.task) : NULL;
 		if (!r->o.script) {
@@ -375,9 +424,11 @@ static int guard_exec(struct run *r, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct run r = { 0 };
+	struct run r = { .run_dirfd = -1 };
 	int status = guard_exec(&r, argc, argv);
 
+	if (r.run_dirfd >= 0)
+		close(r.run_dirfd);
 	cg_audit_close(r.audit);
 	free(r.command);
 	cg_cli_env_free(&r.env);
