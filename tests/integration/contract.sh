@@ -96,9 +96,12 @@ rm -f "$WS/marker"
 guard --deny-run=helper -- "$T/atk-exec-static" execve "$INNOCENT" "$WS/marker"
 check "flags: --deny-run=helper stops helper started at run time" "seccomp exec check (CLI rules)" \
 	"it ran (exit $GUARD_RC)" test ! -e "$WS/marker"
-guard --allow-write="$OUTSIDE" -- "$T/atk-write-static" create "$OUTSIDE/allowed-by-flag" "$WS"
+# (a directory of its own: $OUTSIDE holds the guard's state, which no run may
+# touch, and Landlock cannot let a command create files beside it)
+mkdir -p "$OUTSIDE/flag-dir"
+guard --allow-write="$OUTSIDE/flag-dir" -- "$T/atk-write-static" create "$OUTSIDE/flag-dir/allowed-by-flag" "$WS"
 check "flags: --allow-write=DIR lets the command write there" "Landlock write set (CLI)" \
-	"it could not (exit $GUARD_RC; $(last_output))" test -s "$OUTSIDE/allowed-by-flag"
+	"it could not (exit $GUARD_RC; $(last_output))" test -s "$OUTSIDE/flag-dir/allowed-by-flag"
 
 # --monitor records and blocks nothing.
 rm -f "$WS/marker"
