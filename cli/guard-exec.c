@@ -173,6 +173,8 @@ static json_t *result_json(const struct run *r, const struct cg_run_result *res)
 		      "stderr_bytes", (json_int_t)res->stderr_bytes,
 		      "dropped_bytes", (json_int_t)res->dropped_bytes, "truncated", res->truncated,
 		      "denials", denials ? denials : json_array(), "layers", res->layers);
+	if (j)
+		json_object_set_new(j, "denials_dropped", json_integer((json_int_t)res->denials_dropped));
 	return j;
 }
 

@@ -248,6 +248,9 @@ struct cg_denial {
 	pid_t pid;
 };
 
+/* Denials kept in a result (and written to the audit log) per run. */
+#define CG_MAX_DENIALS 1000
+
 struct cg_run_result {
 	int exit_code;            /* 0..255 as the shell would report; 124 timed out; 128+N signal */
 	int signal;               /* 0 or the signal that killed the child */
@@ -259,6 +262,7 @@ struct cg_run_result {
 	char *stdout_buf; size_t stdout_len;    /* captured up to the cap when capture */
 	char *stderr_buf; size_t stderr_len;
 	struct cg_denial *denials; size_t n_denials;
+	uint64_t denials_dropped;               /* past CG_MAX_DENIALS: counted only */
 	char layers[256];         /* "seccomp-notify,landlock(abi 7),cgroup-v1(pids,memory),preload" */
 	int exec_errno;           /* exit_code 126/127: why the command itself did not start, else 0 */
 	int interrupt_signal;     /* 0, or SIGINT/SIGTERM/SIGHUP the supervisor got and passed on */

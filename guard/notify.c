@@ -211,6 +211,18 @@ static void record(struct cg_supervisor *sup, const char *syscall_name, const ch
 	char line[1024];
 	int n;
 
+	/* A run can make denials (or forge shim reports) by the hundred
+	 * thousand: past the cap they are counted, not kept, so that the
+	 * supervisor's memory, the result and the audit log stay bounded. */
+	if (res->n_denials >= CG_MAX_DENIALS) {
+		if (res->denials_dropped++ == 0 && should_print) {
+			n = snprintf(line, sizeof(line), "guard: more than %d denials: the rest are counted, "
+				     "not recorded\n", CG_MAX_DENIALS);
+			if (write(STDERR_FILENO, line, (size_t)n) < 0)
+				return;
+		}
+		return;
+	}
 	if (res->n_denials == sup->denials_cap) {
 		size_t cap = sup->denials_cap ? sup->denials_cap * 2 : 8;
 		struct cg_denial *p = realloc(res->denials, cap * sizeof(*p));
