@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <linux/limits.h>
+#include <utime.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -93,69 +97,211 @@ static void on_file(struct cg_supervisor *sup, const struct file_call *fc)
 
 /* ---------- metadata (always: Landlock has no right for it) ---------- */
 
+enum attr_kind { ATTR_MODE, ATTR_OWNER, ATTR_TIMES, ATTR_TIMEVAL, ATTR_UTIMBUF, ATTR_SETXATTR,
+		 ATTR_REMOVEXATTR, ATTR_UNSUPPORTED };
+
 struct attr_call {
 	int nr;
 	const char *name;
 	int dirfd_arg;   /* AT_FDCWD when -1; -2: the call takes only an fd, in arg 0 */
 	int path_arg;    /* -1: none */
+	enum attr_kind kind;   /* the change's own arguments follow the path (or the fd) */
+	int flags_arg;   /* AT_SYMLINK_NOFOLLOW lives here, -1: none */
+	bool is_nofollow;/* the l* forms */
 };
 
 static const struct attr_call attr_calls[] = {
-	{ SCMP_SYS(chmod), "chmod", -1, 0 },
-	{ SCMP_SYS(fchmod), "fchmod", -2, -1 },
-	{ SCMP_SYS(fchmodat), "fchmodat", 0, 1 },
-	{ 452, "fchmodat2", 0, 1 },
-	{ SCMP_SYS(chown), "chown", -1, 0 },
-	{ SCMP_SYS(fchown), "fchown", -2, -1 },
-	{ SCMP_SYS(lchown), "lchown", -1, 0 },
-	{ SCMP_SYS(fchownat), "fchownat", 0, 1 },
-	{ SCMP_SYS(utime), "utime", -1, 0 },
-	{ SCMP_SYS(utimes), "utimes", -1, 0 },
-	{ SCMP_SYS(utimensat), "utimensat", 0, 1 },
-	{ SCMP_SYS(futimesat), "futimesat", 0, 1 },
-	{ SCMP_SYS(setxattr), "setxattr", -1, 0 },
-	{ SCMP_SYS(lsetxattr), "lsetxattr", -1, 0 },
-	{ SCMP_SYS(fsetxattr), "fsetxattr", -2, -1 },
-	{ SCMP_SYS(removexattr), "removexattr", -1, 0 },
-	{ SCMP_SYS(lremovexattr), "lremovexattr", -1, 0 },
-	{ SCMP_SYS(fremovexattr), "fremovexattr", -2, -1 },
-	{ 463, "setxattrat", 0, 1 },
-	{ 466, "removexattrat", 0, 1 },
+	{ SCMP_SYS(chmod), "chmod", -1, 0, ATTR_MODE, -1, false },
+	{ SCMP_SYS(fchmod), "fchmod", -2, -1, ATTR_MODE, -1, false },
+	{ SCMP_SYS(fchmodat), "fchmodat", 0, 1, ATTR_MODE, -1, false },
+	{ 452, "fchmodat2", 0, 1, ATTR_MODE, 3, false },
+	{ SCMP_SYS(chown), "chown", -1, 0, ATTR_OWNER, -1, false },
+	{ SCMP_SYS(fchown), "fchown", -2, -1, ATTR_OWNER, -1, false },
+	{ SCMP_SYS(lchown), "lchown", -1, 0, ATTR_OWNER, -1, true },
+	{ SCMP_SYS(fchownat), "fchownat", 0, 1, ATTR_OWNER, 4, false },
+	{ SCMP_SYS(utime), "utime", -1, 0, ATTR_UTIMBUF, -1, false },
+	{ SCMP_SYS(utimes), "utimes", -1, 0, ATTR_TIMEVAL, -1, false },
+	{ SCMP_SYS(utimensat), "utimensat", 0, 1, ATTR_TIMES, 3, false },
+	{ SCMP_SYS(futimesat), "futimesat", 0, 1, ATTR_TIMEVAL, -1, false },
+	{ SCMP_SYS(setxattr), "setxattr", -1, 0, ATTR_SETXATTR, -1, false },
+	{ SCMP_SYS(lsetxattr), "lsetxattr", -1, 0, ATTR_SETXATTR, -1, true },
+	{ SCMP_SYS(fsetxattr), "fsetxattr", -2, -1, ATTR_SETXATTR, -1, false },
+	{ SCMP_SYS(removexattr), "removexattr", -1, 0, ATTR_REMOVEXATTR, -1, false },
+	{ SCMP_SYS(lremovexattr), "lremovexattr", -1, 0, ATTR_REMOVEXATTR, -1, true },
+	{ SCMP_SYS(fremovexattr), "fremovexattr", -2, -1, ATTR_REMOVEXATTR, -1, false },
+	{ 463, "setxattrat", 0, 1, ATTR_UNSUPPORTED, -1, false },
+	{ 466, "removexattrat", 0, 1, ATTR_UNSUPPORTED, -1, false },
 };
 
-/* The file whose metadata the call changes, judged as a write.  A path is
- * continued after the check and may be swapped for a symlink meanwhile;
- * an fd names its file for good. */
+/* A copy of the target's fd (pidfd_getfd), or -errno. */
+static int copy_target_fd(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy;
+
+	if (pidfd < 0)
+		return -errno;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	copy = copy < 0 ? -errno : copy;
+	close(pidfd);
+	return copy;
+}
+
+/* Pin the file the call names, as the target would reach it: through
+ * its root, its cwd or its dirfd.  O_PATH, so nothing is opened for real;
+ * the l* forms and AT_SYMLINK_NOFOLLOW keep a final symlink itself. */
+static int pin_file(pid_t pid, int dirfd, const char *raw, bool is_nofollow)
+{
+	char path[PATH_MAX * 2];
+
+	if (!raw[0])
+		return dirfd == AT_FDCWD ? -ENOENT : copy_target_fd(pid, dirfd);
+	if (raw[0] == '/')
+		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, raw);
+	else if (dirfd == AT_FDCWD)
+		snprintf(path, sizeof(path), "/proc/%d/cwd/%s", pid, raw);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d/%s", pid, dirfd, raw);
+	int fd = open(path, O_PATH | O_CLOEXEC | (is_nofollow ? O_NOFOLLOW : 0));
+	return fd < 0 ? -errno : fd;
+}
+
+static int peek_times(pid_t pid, uint64_t addr, bool is_timeval, struct timespec ts[2])
+{
+	if (!is_timeval)
+		return cg_peek(pid, addr, ts, 2 * sizeof(*ts)) == 2 * sizeof(*ts) ? 0 : -EFAULT;
+	struct timeval tv[2];
+	if (cg_peek(pid, addr, tv, sizeof(tv)) != sizeof(tv))
+		return -EFAULT;
+	for (int i = 0; i < 2; i++)
+		ts[i] = (struct timespec){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
+	return 0;
+}
+
+/* Perform the change on the pinned file; 0 or -errno, as the call would
+ * have returned it. */
+static int apply_attr(pid_t pid, const struct attr_call *ac, const __u64 *args, int fd)
+{
+	char proc[64], name[XATTR_NAME_MAX + 1];
+	struct timespec ts[2], *times = NULL;
+	int a = ac->path_arg < 0 ? 0 : ac->path_arg;   /* the argument before the change's own */
+	int rc;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	switch (ac->kind) {
+	case ATTR_MODE:
+		rc = fchmodat(AT_FDCWD, proc, (mode_t)args[a + 1], 0);
+		break;
+	case ATTR_OWNER:
+		rc = fchownat(fd, "", (uid_t)args[a + 1], (gid_t)args[a + 2], AT_EMPTY_PATH);
+		break;
+	case ATTR_TIMES:
+	case ATTR_TIMEVAL:
+	case ATTR_UTIMBUF:
+		if (args[a + 1]) {
+			if (ac->kind == ATTR_UTIMBUF) {
+				struct utimbuf ub;
+				if (cg_peek(pid, args[a + 1], &ub, sizeof(ub)) != sizeof(ub))
+					return -EFAULT;
+				ts[0] = (struct timespec){ ub.actime, 0 };
+				ts[1] = (struct timespec){ ub.modtime, 0 };
+			} else if ((rc = peek_times(pid, args[a + 1], ac->kind == ATTR_TIMEVAL, ts)) < 0) {
+				return rc;
+			}
+			times = ts;
+		}
+		rc = utimensat(AT_FDCWD, proc, times, 0);
+		break;
+	case ATTR_SETXATTR:
+	case ATTR_REMOVEXATTR: {
+		if (cg_peek_string(pid, args[a + 1], name, sizeof(name)))
+			return -EFAULT;
+		if (ac->kind == ATTR_REMOVEXATTR) {
+			rc = removexattr(proc, name);
+			break;
+		}
+		size_t size = (size_t)args[a + 3];
+		if (size > XATTR_SIZE_MAX)
+			return -E2BIG;
+		char *value = malloc(size ? size : 1);
+		if (!value)
+			return -ENOMEM;
+		rc = size && cg_peek(pid, args[a + 2], value, size) != (ssize_t)size ? (errno = EFAULT, -1)
+			: setxattr(proc, name, value, size, (int)args[a + 4]);
+		free(value);
+		break;
+	}
+	default:
+		return -ENOSYS;
+	}
+	return rc < 0 ? -errno : 0;
+}
+
+/* Metadata changes (Landlock has no right for them), judged as writes.
+ * When the command runs as root the supervisor performs the change itself
+ * on a file it pinned and judged: a path the target rewrites after our
+ * read, or a symlink swapped in, cannot redirect it to /etc.  A command
+ * under --user (not root) is continued after the check: file permissions
+ * already keep it off what it does not own. */
 static void on_attr(struct cg_supervisor *sup, const struct attr_call *ac)
 {
 	const struct seccomp_data *d = &sup->req->data;
 	pid_t pid = sup->req->pid;
-	char raw[PATH_MAX] = "", path[PATH_MAX];
+	char raw[PATH_MAX] = "", path[PATH_MAX], link[64];
 	struct cg_event ev = { .kind = CG_EV_OPEN };
 	int dirfd = ac->dirfd_arg == -1 ? AT_FDCWD : (int)d->args[ac->dirfd_arg < 0 ? 0 : ac->dirfd_arg];
-	int rc = 0;
+	bool is_root = !(sup->opt->set_user && sup->opt->uid != 0);
+	bool is_nofollow = ac->is_nofollow ||
+			   (ac->flags_arg >= 0 && (d->args[ac->flags_arg] & AT_SYMLINK_NOFOLLOW));
+	int rc = 0, fd = -1;
 
+	if (ac->kind == ATTR_UNSUPPORTED) {
+		/* setxattrat/removexattrat: struct arguments we do not emulate;
+		 * libc does not use them, and ENOSYS sends callers to setxattr. */
+		cg_notify_respond(sup, -ENOSYS, 0, false);
+		return;
+	}
 	/* utimensat(fd, NULL, ...) and AT_EMPTY_PATH: the fd itself */
 	if (ac->path_arg >= 0 && d->args[ac->path_arg])
 		rc = cg_peek_string(pid, d->args[ac->path_arg], raw, sizeof(raw));
 	if (!rc && !raw[0] && dirfd == AT_FDCWD && ac->path_arg >= 0 && d->args[ac->path_arg])
 		rc = -ENOENT;
-	if (!rc)
-		rc = cg_target_path(pid, dirfd, raw, path, sizeof(path));
-	if (rc) {
-		cg_notify_respond(sup, rc == -EBADF ? -EBADF : rc, 0, false);
+	if (!rc && is_root)
+		rc = fd = pin_file(pid, ac->dirfd_arg == -2 ? (int)d->args[0] : dirfd, raw, is_nofollow);
+	if (!rc || fd >= 0) {
+		if (fd >= 0) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			rc = cg_read_link(link, path, sizeof(path)) ? -EBADF : 0;
+		} else {
+			rc = cg_target_path(pid, dirfd, raw, path, sizeof(path));
+		}
+	}
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		cg_notify_respond(sup, rc, 0, false);
 		return;
 	}
-	if (!cg_notify_valid(sup))
+	if (!cg_notify_valid(sup)) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	ev.u.open.path = path;
 	ev.u.open.access = CG_ACCESS_WRITE;
 	ev.u.open.pid = pid;
 	if (!cg_notify_judge(sup, &ev, ac->name, path, pid)) {
+		if (fd >= 0)
+			close(fd);
 		cg_notify_respond(sup, -EPERM, 0, false);
 		return;
 	}
-	cg_notify_respond(sup, 0, 0, true);
+	if (fd < 0) {
+		cg_notify_respond(sup, 0, 0, true);
+		return;
+	}
+	rc = apply_attr(pid, ac, d->args, fd);
+	close(fd);
+	cg_notify_respond(sup, rc, 0, false);
 }
 
 static const struct attr_call *find_attr_call(int nr)
