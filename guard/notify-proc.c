@@ -259,7 +259,12 @@ void cg_notify_signal(struct cg_supervisor *sup, int nr)
 	struct cg_reason why;
 	char detail[64];
 
-	if (nr == SCMP_SYS(kill)) {
+	if (sup->pid_ns) {
+		/* The run's own pid namespace holds the run and nothing else:
+		 * every pid the caller can name is the run's (and numbered
+		 * there, not as in_run would read it). */
+		allowed = true;
+	} else if (nr == SCMP_SYS(kill)) {
 		if (target == 0) {
 			/* the caller's process group: a member may have joined a
 			 * group of the session outside the run */

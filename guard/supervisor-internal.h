@@ -140,8 +140,9 @@ struct cg_supervisor {
 	const struct cg_run_options *opt;
 	struct cg_run_result *res;
 	const struct cg_settings *settings;
-	pid_t child;
+	pid_t child;                     /* the command, as we number it */
 	pid_t self;
+	bool pid_ns;                     /* the run has a pid namespace of its own */
 	int listener_fd;                 /* -1 after the last filtered process is gone */
 	bool traps_files;
 	int child_status_fd;             /* hangs up once the child has exec'd the command */

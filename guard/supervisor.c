@@ -9,11 +9,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
@@ -41,6 +44,8 @@ enum child_stage {
 	STAGE_READY = 0,    /* value: the listener fd number in the child */
 	STAGE_SETUP,        /* a layer failed; value: errno */
 	STAGE_EXEC,         /* execve failed; value: errno */
+	STAGE_EXIT,         /* over the set-up socket, from the pid namespace's
+			     * init or its parent; value: the command's wait status */
 };
 
 struct child_msg {
@@ -52,12 +57,12 @@ struct child_msg {
 static const char *const step_names[] = {
 	"parent death signal", "process group", "cgroup", "output", "rlimits",
 	"capability bounding set", "user", "capabilities", "no_new_privs", "landlock",
-	"seccomp", "set-up from the supervisor",
+	"seccomp", "set-up from the supervisor", "pid namespace",
 };
 
 enum child_step {
 	STEP_PDEATHSIG, STEP_PGROUP, STEP_CGROUP, STEP_OUTPUT, STEP_RLIMITS, STEP_BOUNDING,
-	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP, STEP_SETUP,
+	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP, STEP_SETUP, STEP_PIDNS,
 };
 
 /* The Landlock ruleset and the BPF are built by the parent while the
@@ -67,6 +72,7 @@ enum child_step {
 enum { MAX_BPF_INSNS = 4096 };
 
 struct shared_setup {
+	uint64_t proc_rights;   /* Landlock rights for the run's own /proc */
 	unsigned short len;
 	struct sock_filter insns[MAX_BPF_INSNS];
 };
@@ -92,6 +98,7 @@ struct child_plan {
 	int setup_fd;               /* the child's end of the set-up socket */
 	struct shared_setup *shared;
 	const struct cg_cgroup *cgroup;
+	bool pid_ns;                /* try a pid namespace of its own */
 };
 
 static const char *const cap_names[] = {
@@ -190,6 +197,109 @@ static int send_setup(int fd, char verdict, int ruleset_fd)
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
+/* The wait status of `pid` to the supervisor, which takes the first one
+ * it finds as the command's (see child_enter_pidns); then exit. */
+static __attribute__((noreturn)) void child_pass_status(const struct child_plan *plan, pid_t pid,
+							 bool any)
+{
+	int status = 0;
+	pid_t got;
+
+	for (;;) {
+		got = waitpid(any ? -1 : pid, &status, 0);
+		if (got == pid)
+			break;
+		if (got < 0 && errno != EINTR)
+			_exit(125);
+	}
+	struct child_msg msg = { STAGE_EXIT, 0, status };
+	if (send(plan->setup_fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0) {
+		/* the supervisor is gone; nobody to tell */
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Put the command in a pid namespace of its own with its own /proc, so
+ * that /proc shows the run's processes only (another process's command
+ * line can carry a token; Landlock cannot carve /proc/PID), and so that
+ * the whole tree dies with the namespace's init.  Returns in the command
+ * (true), or at once without a namespace when the kernel or our
+ * privileges refuse one (false).  Three processes: this one stays
+ * outside (the supervisor's child, in its process group and cgroup, so
+ * that the supervisor's signals and waits are unchanged); its child is
+ * pid 1, which mounts /proc (only a process inside the namespace mounts
+ * its view) and reaps; pid 1's child is the command.  Neither keeps the
+ * status pipe: the command's end must hang up at its exec (the exec
+ * check relies on it).  Their reports go over the set-up socket. */
+static bool child_enter_pidns(const struct child_plan *plan)
+{
+	int lo = plan->setup_fd < plan->status_fd ? plan->setup_fd : plan->status_fd;
+	int hi = plan->setup_fd < plan->status_fd ? plan->status_fd : plan->setup_fd;
+	sigset_t all;
+	pid_t init, command;
+
+	/* These two never exec, so close-on-exec would leave them holding the
+	 * caller's files (and sockets the supervisor would count as the
+	 * run's); the set-up needs only these two from here on. */
+	if (lo > 3)
+		syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0)
+		return false;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	sigfillset(&all);
+	init = fork();
+	if (init < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	if (init > 0) {
+		/* Signals reach the command directly (cgroup, process group);
+		 * this process ends when pid 1 does. */
+		close(plan->status_fd);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		child_pass_status(plan, init, false);
+	}
+	/* pid 1: getppid() is 0 here whoever the parent is, so a parent
+	 * killed before this line goes unnoticed (the set-up then waits
+	 * for a go that never comes). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PDEATHSIG, errno);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	command = fork();
+	if (command < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	if (command == 0)
+		return true;
+	/* Unhandled signals do not reach a namespace's pid 1 anyway; blocked,
+	 * they cannot interrupt the waits.  Its exit kills whatever is left
+	 * in the namespace. */
+	close(plan->status_fd);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	child_pass_status(plan, command, true);
+}
+
+/* The run's /proc is not the one the parent granted when it built the
+ * ruleset (a rule on the covered mount point does not reach the mount on
+ * top), so the same rights go to the new one. */
+static int child_grant_proc(const struct child_plan *plan, int ruleset_fd)
+{
+	struct landlock_path_beneath_attr attr = { .allowed_access = plan->shared->proc_rights };
+	int rc = 0;
+
+	if (ruleset_fd < 0 || !attr.allowed_access)
+		return 0;
+	attr.parent_fd = open("/proc", O_PATH | O_CLOEXEC);
+	if (attr.parent_fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0)
+		rc = -errno;
+	close(attr.parent_fd);
+	return rc;
+}
+
 static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 {
 	struct child_msg msg = { STAGE_READY, 0, 0 };
@@ -197,6 +307,8 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 	struct cg_landlock landlock = { .ruleset_fd = -1 };
 	struct cg_filter filter = { 0 };
 	int rc, listener;
+	bool in_pidns;
+	char hello = 0;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(plan, STAGE_SETUP, STEP_PDEATHSIG, errno);
@@ -215,6 +327,7 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &dfl, NULL);
 	sigprocmask(SIG_SETMASK, &plan->old_mask, NULL);
+	in_pidns = plan->pid_ns && child_enter_pidns(plan);
 	for (size_t i = 0; i < plan->n_limits; i++)
 		if (setrlimit(plan->limit_res[i], &plan->limits[i]) < 0)
 			child_fail(plan, STAGE_SETUP, STEP_RLIMITS, errno);
@@ -229,8 +342,14 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 		child_set_caps(plan);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(plan, STAGE_SETUP, STEP_NNP, errno);
+	/* The supervisor learns our pid in its namespace from the
+	 * credentials the kernel attaches to this byte (SO_PASSCRED). */
+	if (send(plan->setup_fd, &hello, 1, MSG_NOSIGNAL) != 1)
+		child_fail(plan, STAGE_SETUP, STEP_SETUP, errno);
 	if ((rc = child_receive(plan, &landlock)))
 		child_fail(plan, STAGE_SETUP, STEP_SETUP, -rc);
+	if (in_pidns && (rc = child_grant_proc(plan, landlock.ruleset_fd)))
+		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
 	if ((rc = cg_landlock_apply(&landlock)))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
 	filter.prog.len = plan->shared->len;
@@ -241,6 +360,7 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 	/* From here every execve waits for the supervisor, which takes the
 	 * listener from us with pidfd_getfd() after reading this. */
 	msg.value = listener;
+	msg.step = in_pidns;
 	if (write(plan->status_fd, &msg, sizeof(msg)) != sizeof(msg))
 		_exit(125);
 	/* Like execvp: a candidate Landlock or the file mode refuses
@@ -708,7 +828,7 @@ static void end_tree(struct run_state *rs)
 }
 
 static void describe_layers(const struct run_state *rs, const struct cg_landlock *ll,
-			    const struct cg_filter *filter, bool drop_caps,
+			    const struct cg_filter *filter, bool drop_caps, bool pid_ns,
 			    const struct cg_run_options *opt, char *buf, size_t size)
 {
 	char cgroups[160];
@@ -724,8 +844,60 @@ static void describe_layers(const struct run_state *rs, const struct cg_landlock
 	else if (n < size)
 		n += snprintf(buf + n, size - n, ",pgroup+subreaper");
 	if (n < size)
-		n += snprintf(buf + n, size - n, ",ptrace-exec-check,no_new_privs%s,rlimits%s",
-			      drop_caps ? ",caps" : "", opt->preload_path ? ",preload" : "");
+		n += snprintf(buf + n, size - n, ",ptrace-exec-check,no_new_privs%s,rlimits%s%s",
+			      drop_caps ? ",caps" : "", opt->preload_path ? ",preload" : "",
+			      pid_ns ? ",pidns" : "");
+}
+
+/* The rights the policy gives "/proc" itself, for the run's own /proc. */
+static uint64_t proc_rights(const struct cg_settings *s)
+{
+	const struct cg_strlist *lists[] = { &s->paths_readable, &s->paths_allowed,
+					     &s->cli_allow_read, &s->cli_allow_write };
+
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+		if (cg_strlist_contains(lists[l], "/proc") || cg_strlist_contains(lists[l], "/proc/"))
+			return LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
+			       LANDLOCK_ACCESS_FS_READ_DIR;
+	return 0;
+}
+
+/* The command's pid in our namespace, from the credentials on the byte it
+ * sent before its filter (it may sit in a pid namespace of its own). */
+static pid_t command_pid(int fd)
+{
+	char byte;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	struct ucred cred;
+
+	if (recvmsg(fd, &mh, MSG_DONTWAIT) != 1)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+			return cred.pid > 0 ? cred.pid : -1;
+		}
+	return -1;
+}
+
+/* In a pid namespace our child is not the command: the command's wait
+ * status comes from pid 1 (or, when pid 1 itself was killed, from our
+ * child, which saw that); the first report is the command's. */
+static void command_status(int fd, struct run_state *rs)
+{
+	struct child_msg msg;
+
+	while (recv(fd, &msg, sizeof(msg), MSG_DONTWAIT) == sizeof(msg))
+		if (msg.stage == STAGE_EXIT) {
+			rs->child_status = msg.value;
+			return;
+		}
 }
 
 int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err)
@@ -739,7 +911,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	char run_dir[PATH_MAX] = "";
 	char shim_env[2 * PATH_MAX + 64] = "";
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
-	int signal_fd = -1, pidfd = -1, was_subreaper = 0;
+	int signal_fd = -1, pidfd = -1, was_subreaper = 0, one = 1;
+	bool in_pidns = false;
 	struct shared_setup *shared = MAP_FAILED;
 	int64_t start_ms = now_ms();
 	sigset_t chld;
@@ -808,10 +981,12 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	plan.uid = opt->uid;
 	plan.gid = opt->gid;
 	plan.parent = rs.sup.self;
+	plan.pid_ns = true;
 
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
-	if (shared == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_sock)) {
+	if (shared == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_sock) ||
+	    setsockopt(setup_sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
 		rc = -errno;
 		cg_error_set(err, NULL, 0, "run", "set-up channel: %s", strerror(errno));
 		goto out;
@@ -885,6 +1060,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	if (!rc) {
 		memcpy(shared->insns, filter.prog.filter, filter.prog.len * sizeof(struct sock_filter));
 		shared->len = filter.prog.len;
+		shared->proc_rights = proc_rights(s);
 	}
 	if (send_setup(setup_sock[0], rc ? 1 : 0, landlock.ruleset_fd) && !rc) {
 		rc = -EIO;
@@ -905,7 +1081,11 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	if (rc) {
 		/* err already says why */
 	} else if (got == sizeof(msg) && msg.stage == STAGE_READY) {
-		pidfd = (int)syscall(SYS_pidfd_open, rs.child, 0);
+		in_pidns = rs.sup.pid_ns = msg.step != 0;
+		rs.sup.child = command_pid(setup_sock[0]);
+		errno = ESRCH;
+		if (rs.sup.child > 0)
+			pidfd = (int)syscall(SYS_pidfd_open, rs.sup.child, 0);
 		if (pidfd >= 0)
 			rs.sup.listener_fd = (int)syscall(SYS_pidfd_getfd, pidfd, msg.value, 0);
 		if (rs.sup.listener_fd < 0) {
@@ -927,10 +1107,12 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		goto out;
 	}
 
-	describe_layers(&rs, &landlock, &filter, plan.drop_caps, opt, res->layers,
+	describe_layers(&rs, &landlock, &filter, plan.drop_caps, in_pidns, opt, res->layers,
 			sizeof(res->layers));
 	poll_loop(&rs, signal_fd);
 	end_tree(&rs);
+	if (in_pidns)
+		command_status(setup_sock[0], &rs);
 	if (rs.sup.report_fd >= 0)
 		cg_notify_preload_reports(&rs.sup);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -123,6 +124,61 @@ static bool has_denial(const struct cg_run_result *res, const char *syscall_name
 static const char *out(const struct cg_run_result *res)
 {
 	return res->stdout_buf ? res->stdout_buf : "";
+}
+
+/* ---------- the run's pid namespace ----------
+ * Pids seen inside the run are the namespace's, not ours: the run writes
+ * `readlink /proc/self/ns/pid` to a file and the tests ask whether any
+ * process is still in that namespace. */
+
+static void require_pidns(const struct cg_run_result *res)
+{
+	cr_assert(strstr(res->layers, ",pidns"),
+		  "this test needs the run's own pid namespace (unshare CLONE_NEWPID as root); layers: %s",
+		  res->layers);
+}
+
+/* The first line of `path`, without its newline; "" if none. */
+static const char *first_line(const char *path)
+{
+	static char buf[4][128];
+	static int next;
+	char *line = buf[next++ % 4];
+	FILE *f = fopen(path, "r");
+
+	line[0] = '\0';
+	if (f) {
+		if (!fgets(line, 128, f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+/* Whether a live process is in the pid namespace `ns` ("pid:[N]"). */
+static bool pidns_alive(const char *ns)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool alive = false;
+
+	cr_assert_not_null(d);
+	cr_assert(!strncmp(ns, "pid:[", 5), "not a pid namespace: '%s'", ns);
+	while (!alive && (de = readdir(d))) {
+		char link[300], target[64];
+		ssize_t n;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(link, sizeof(link), "/proc/%s/ns/pid", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			alive = !strcmp(target, ns);
+		}
+	}
+	closedir(d);
+	return alive;
 }
 
 /* ---------- exec ---------- */
@@ -348,7 +404,47 @@ Test(supervisor, signals_do_not_reach_processes_outside_the_run)
 	require_landlock();
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	run(argv, &res);
-	cr_assert_str_eq(out(&res), "kill errno 1\n");
+	require_pidns(&res);
+	/* not even there to be refused: the run's namespace has no such pid */
+	cr_assert_str_eq(out(&res), "kill errno 3\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, the_command_cannot_see_a_process_outside_the_run_in_proc)
+{
+	struct cg_run_result res;
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	pid_t outside = fork();
+
+	cr_assert_geq(outside, 0);
+	if (outside == 0) {
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	/* the command line of the outside process is what a token leaks by;
+	 * the run's own /proc stays readable */
+	snprintf(script, sizeof(script),
+		 "cat /proc/%d/cmdline || echo hidden; test -e /proc/%d || echo absent; "
+		 "head -c 4 /proc/self/cmdline; echo",
+		 (int)outside, (int)outside);
+	run(argv, &res);
+	kill(outside, SIGKILL);
+	waitpid(outside, NULL, 0);
+	require_pidns(&res);
+	cr_assert_str_eq(out(&res), "hidden\nabsent\nhead\n");
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, the_command_sees_itself_as_the_second_process_of_its_namespace)
+{
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'", NULL };
+
+	run(argv, &res);
+	require_pidns(&res);
+	/* 1 is the namespace's init; then the shell, ls and grep */
+	cr_assert_str_eq(out(&res), "2\n4\n");
 	cg_run_result_free(&res);
 }
 
@@ -392,21 +488,18 @@ Test(supervisor, a_setsid_grandchild_does_not_outlive_the_run)
 {
 	struct cg_run_options opt;
 	struct cg_run_result res;
-	char *pidfile = path_in_ws("grandchild.pid");
-	char *argv[] = { PROG("attack"), "setsid-grandchild", pidfile, NULL };
-	FILE *f;
-	int pid = 0;
+	char *pidfile = path_in_ws("grandchild.pid"), *nsfile = path_in_ws("pidns");
+	char script[512];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
 
+	snprintf(script, sizeof(script), "readlink /proc/self/ns/pid > '%s'; exec '%s' setsid-grandchild '%s'",
+		 nsfile, PROG("attack"), pidfile);
 	options(&opt, argv);
 	run_opts(&opt, &res);
+	require_pidns(&res);
 	cr_assert_str_eq(out(&res), "parent done\n");
-	f = fopen(pidfile, "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &pid), 1);
-	fclose(f);
-	cr_assert_gt(pid, 1);
-	cr_assert_eq(kill(pid, 0), -1, "grandchild %d is still alive", pid);
-	cr_assert_eq(errno, ESRCH);
+	cr_assert(atoi(first_line(pidfile)) > 1, "the grandchild never started");
+	cr_assert(!pidns_alive(first_line(nsfile)), "a process of the run is still alive");
 	cg_run_result_free(&res);
 }
 
@@ -414,24 +507,21 @@ Test(supervisor, a_setsid_grandchild_is_killed_at_timeout)
 {
 	struct cg_run_options opt;
 	struct cg_run_result res;
-	char *pidfile = path_in_ws("grandchild.pid");
+	char *pidfile = path_in_ws("grandchild.pid"), *nsfile = path_in_ws("pidns");
 	char script[512];
 	char *argv[] = { "/bin/sh", "-c", script, NULL };
-	FILE *f;
-	int pid = 0;
 
-	snprintf(script, sizeof(script), "'%s' setsid-grandchild '%s'; exec '%s'", PROG("attack"),
-		 pidfile, PROG("ignore-term"));
+	snprintf(script, sizeof(script),
+		 "readlink /proc/self/ns/pid > '%s'; '%s' setsid-grandchild '%s'; exec '%s'", nsfile,
+		 PROG("attack"), pidfile, PROG("ignore-term"));
 	cg_policy_settings_mut(policy)->kill_grace_ms = 200;
 	options(&opt, argv);
 	opt.timeout_s = 1;
 	run_opts(&opt, &res);
+	require_pidns(&res);
 	cr_assert(res.timed_out);
-	f = fopen(pidfile, "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &pid), 1);
-	fclose(f);
-	cr_assert_eq(kill(pid, 0), -1, "grandchild %d survived the timeout", pid);
+	cr_assert(atoi(first_line(pidfile)) > 1, "the grandchild never started");
+	cr_assert(!pidns_alive(first_line(nsfile)), "the grandchild survived the timeout");
 	cg_run_result_free(&res);
 }
 
@@ -729,7 +819,7 @@ Test(supervisor, root_keeps_only_the_capabilities_the_policy_names)
 	cg_run_result_free(&res);
 }
 
-Test(supervisor, signals_outside_the_run_are_judged_by_the_supervisor_where_landlock_cannot)
+Test(supervisor, signals_outside_the_run_do_not_reach_without_landlock_either)
 {
 	struct cg_run_options opt;
 	struct cg_run_result res;
@@ -737,30 +827,30 @@ Test(supervisor, signals_outside_the_run_are_judged_by_the_supervisor_where_land
 	char *argv[] = { "/bin/sh", "-c", "kill -0 $$ && echo own-ok; exec \"$0\" kill \"$1\"",
 			 PROG("attack"), pid, NULL };
 
-	/* monitor mode goes without Landlock: the notifications judge signals */
+	/* monitor mode goes without Landlock and lets what it records
+	 * through: the run's pid namespace is what keeps the signal in */
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	options(&opt, argv);
 	opt.monitor = true;
 	run_opts(&opt, &res);
+	require_pidns(&res);
 	cr_assert(strstr(res.layers, "signals"), "%s", res.layers);
-	cr_assert(strstr(out(&res), "own-ok\n"), "a signal inside the run was refused: %s", out(&res));
-	cr_assert(has_denial(&res, "kill"), "the signal to the test process was not judged");
-	cr_assert_eq(res.n_denials, 1, "signals inside the run were judged outside");
+	cr_assert_str_eq(out(&res), "own-ok\nkill errno 3\n");
+	cr_assert_eq(res.n_denials, 0, "signals inside the run were judged outside");
 	cg_run_result_free(&res);
 }
 
 Test(supervisor, the_command_and_its_descendants_die_with_their_supervisor)
 {
 	char *pidfile = path_in_ws("command.pid");
-	char script[512];
+	char script[512], ns[128];
 	char *argv[] = { "/bin/sh", "-c", script, NULL };
 	pid_t supervisor;
-	FILE *f = NULL;
-	int pid = 0, grandchild = 0, status;
+	int status;
 
 	/* a setsid'd grandchild, which PR_SET_PDEATHSIG does not reach */
 	snprintf(script, sizeof(script),
-		 "setsid sleep 1000 & echo $$ $! > '%s.tmp' && mv '%s.tmp' '%s' && exec sleep 1000",
+		 "setsid sleep 1000 & readlink /proc/self/ns/pid > '%s.tmp' && mv '%s.tmp' '%s' && exec sleep 1000",
 		 pidfile, pidfile, pidfile);
 	supervisor = fork();
 	cr_assert_geq(supervisor, 0);
@@ -771,33 +861,31 @@ Test(supervisor, the_command_and_its_descendants_die_with_their_supervisor)
 		options(&opt, argv);
 		_exit(cg_run(&opt, &res, &err) == 0 ? 0 : 1);
 	}
-	for (int i = 0; i < 1000 && !(f = fopen(pidfile, "r")); i++)
+	for (int i = 0; i < 1000 && !exists(pidfile); i++)
 		usleep(10000);
-	cr_assert_not_null(f, "the command never started");
-	cr_assert_eq(fscanf(f, "%d %d", &pid, &grandchild), 2);
-	fclose(f);
-	cr_assert_eq(kill(pid, 0), 0, "the command is not running");
+	snprintf(ns, sizeof(ns), "%s", first_line(pidfile));
+	cr_assert(ns[0], "the command never started");
+	cr_assert(pidns_alive(ns), "the command is not running");
 	kill(supervisor, SIGKILL);
 	waitpid(supervisor, &status, 0);
-	/* PR_SET_PDEATHSIG ends the command, the watchdog the rest; both are
-	 * reaped by whoever adopts them, so wait for the pids to go */
-	for (int i = 0; i < 1000 && (kill(pid, 0) == 0 || kill(grandchild, 0) == 0); i++)
+	/* PR_SET_PDEATHSIG ends the namespace's init and so the namespace;
+	 * the dying take their time to go */
+	for (int i = 0; i < 1000 && pidns_alive(ns); i++)
 		usleep(10000);
-	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived its supervisor", pid);
-	cr_assert_eq(kill(grandchild, 0), -1, "the grandchild %d outlived the supervisor", grandchild);
+	cr_assert(!pidns_alive(ns), "the command or its grandchild outlived the supervisor");
 }
 
 Test(supervisor, sigterm_to_the_supervisor_ends_the_tree_and_is_reported)
 {
 	char *pidfile = path_in_ws("command.pid");
-	char script[512];
+	char script[512], ns[128];
 	char *argv[] = { "/bin/sh", "-c", script, NULL };
 	pid_t supervisor;
-	FILE *f = NULL;
-	int pid = 0, status;
+	int status;
 
 	/* once it runs ignore-term, the SIGKILL after the grace period ends it */
-	snprintf(script, sizeof(script), "echo $$ > '%s.tmp' && mv '%s.tmp' '%s' && exec '%s'",
+	snprintf(script, sizeof(script),
+		 "readlink /proc/self/ns/pid > '%s.tmp' && mv '%s.tmp' '%s' && exec '%s'",
 		 pidfile, pidfile, pidfile, PROG("ignore-term"));
 	cg_policy_settings_mut(policy)->kill_grace_ms = 200;
 	supervisor = fork();
@@ -814,16 +902,15 @@ Test(supervisor, sigterm_to_the_supervisor_ends_the_tree_and_is_reported)
 		_exit(res.interrupt_signal == SIGTERM &&
 			      (res.exit_code == 128 + SIGKILL || res.exit_code == 128 + SIGTERM) ? 0 : 1);
 	}
-	for (int i = 0; i < 1000 && !(f = fopen(pidfile, "r")); i++)
+	for (int i = 0; i < 1000 && !exists(pidfile); i++)
 		usleep(10000);
-	cr_assert_not_null(f, "the command never started");
-	cr_assert_eq(fscanf(f, "%d", &pid), 1);
-	fclose(f);
+	snprintf(ns, sizeof(ns), "%s", first_line(pidfile));
+	cr_assert(ns[0], "the command never started");
 	kill(supervisor, SIGTERM);
 	cr_assert_eq(waitpid(supervisor, &status, 0), supervisor);
 	cr_assert(WIFEXITED(status), "the supervisor itself died of signal %d", WTERMSIG(status));
 	cr_assert_eq(WEXITSTATUS(status), 0, "no interrupt recorded, or the command was not killed");
-	cr_assert_eq(kill(pid, 0), -1, "the command %d outlived the interrupted run", pid);
+	cr_assert(!pidns_alive(ns), "the command outlived the interrupted run");
 }
 
 static int listen_unix(const char *path)
