@@ -69,6 +69,18 @@ else
 		"process tracking, output cap"
 fi
 
+# 50000 denied calls: the guard's own denial lines go to its stderr, past
+# the output cap; they must stay bounded too.
+guard -- "$T/atk-net-race" udp 50000 10.200.0.9 10.200.0.9 9
+err=$(stat -c %s "$WS/.err")
+if ! grep -q 'tries=50000' "$WS/.out"; then
+	fail "limits: 50000 denied calls" "supervisor" "did not run ($(last_output))"
+elif [ "$err" -gt $((1048576 + 262144)) ]; then
+	fail "limits: 50000 denied calls flood guard-exec's stderr" "supervisor (a cap on denial lines)" "$err bytes"
+else
+	ok "limits: 50000 denied calls leave $err bytes of denial lines" "supervisor (a cap on denial lines)"
+fi
+
 # Memory: allocating 2 GiB must fail or be killed (512 MiB limit).
 unguarded "$T/atk-limits" memory 2147483648
 if ! grep -q ALLOCATED-ALL "$WS/.out"; then
