@@ -411,6 +411,24 @@ for mode in chmod chown utime setxattr truncate fchmod fchown futimens fsetxattr
 		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" "seccomp $mode check / Landlock"
 	fi
 done
+# The same through a symlink in the workspace that points at the file.
+for mode in chmod chown utime setxattr; do
+	before=$(meta "$ETC_EXISTING")
+	guard_hidden "$T/atk-write-static" $mode "$WS/link-to-existing" "$WS"
+	after=$(meta "$ETC_EXISTING")
+	name="write: $mode through a workspace symlink to a file in /etc"
+	if [ "$before" != "$after" ]; then
+		fail "$name" "supervisor $mode check (resolved path)" "changed: $before -> $after"
+		chmod 644 "$ETC_EXISTING"
+		chown 0:0 "$ETC_EXISTING"
+		/usr/bin/python3 -c 'import os,sys; [os.removexattr(sys.argv[1], a) for a in os.listxattr(sys.argv[1])]' "$ETC_EXISTING"
+	elif ! grep -q "^$mode: failed" "$WS/.out"; then
+		fail "$name" "supervisor $mode check" "the attack did not run (exit $GUARD_RC; $(last_output))"
+	else
+		ok "$name ($(grep -o 'failed: [A-Z]*' "$WS/.out"))" "supervisor $mode check (resolved path)"
+	fi
+done
+
 # The metadata race: Landlock does not cover these calls, so the
 # supervisor must judge the file the kernel will change, not a path the
 # command can rewrite after the check.  ALLOWED and TARGET have the same
