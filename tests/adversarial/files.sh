@@ -145,6 +145,18 @@ sleep 0.2
 read_attack "read /proc/PID/cmdline of a process outside the run" "supervisor /proc check" \
 	"/proc/$cmd_victim/cmdline" "$CMD_TOKEN" "$T/atk-read-static" open "/proc/$cmd_victim/cmdline" "$WS"
 
+# The command's own /proc hides the others: unmounting it (a renamed
+# umount, lazily) must not bring the machine's /proc back.
+cp /usr/bin/umount "$WS/bin/um"
+printf '%s -l /proc\ncat /proc/%s/cmdline\n' "$WS/bin/um" "$cmd_victim" >"$WS/umount.sh"
+guard -- sh "$WS/umount.sh"
+if leaked "$CMD_TOKEN"; then
+	fail "read /proc/PID/cmdline after umount -l /proc" "seccomp (umount2 refused), no CAP_SYS_ADMIN" \
+		"the outside process's command line was printed"
+else
+	ok "umount -l /proc does not uncover the machine's /proc" "seccomp (umount2 refused), no CAP_SYS_ADMIN"
+fi
+
 # The open race: a second thread swaps the path between an allowed file
 # and a secret of the same length while the main thread opens it.
 # /etc/shadow is carved out of Landlock's read set (race-free); another
