@@ -10,7 +10,9 @@
 /* paths.c */
 
 /* Resolve `path` as the kernel would, relative to `base` when it is not
- * absolute: "." and ".." and symbolic links (at most 40) are followed
+ * absolute (`base` must be canonical, as realpath(3) or getcwd(3) give it:
+ * its own components are not checked again): "." and ".." and symbolic
+ * links (at most 40) are followed
  * component by component; components that do not exist are kept as
  * written.  out must hold PATH_MAX bytes.  0 or -errno. */
 int cg_path_resolve(const char *base, const char *path, char *out);

@@ -89,14 +89,24 @@ int cg_path_resolve(const char *base, const char *path, char *out)
 	bool exists = true;   /* once a component is missing, stop asking the file system */
 	int rc;
 
-	if (path[0] == '/' || !base)
-		rc = snprintf(todo, sizeof(todo), "%s", path);
-	else
-		rc = snprintf(todo, sizeof(todo), "%s/%s", base, path);
+	/* The base is canonical already (realpath, getcwd, an earlier
+	 * resolution): the walk starts there instead of checking each of its
+	 * components again, which is most of a decision's system calls. */
+	rc = snprintf(todo, sizeof(todo), "%s", path);
 	if (rc < 0 || (size_t)rc >= sizeof(todo))
 		return -ENAMETOOLONG;
 	out[0] = '/';
 	out[1] = '\0';
+	if (path[0] != '/' && base && base[0] == '/') {
+		size_t n = strlen(base);
+		while (n > 1 && base[n - 1] == '/')
+			n--;
+		if (n + 1 > PATH_MAX)
+			return -ENAMETOOLONG;
+		memcpy(out, base, n);
+		out[n] = '\0';
+		len = n;
+	}
 
 	char *p = todo;
 	while (*p) {
