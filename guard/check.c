@@ -674,18 +674,22 @@ static enum cg_verdict check_redirections(struct checker *c, const struct cg_sim
 
 /* With a repo profile only its commands may run: every simple command of
  * the line, those in substitutions included, must be one of them. */
-static enum cg_verdict check_profile(struct checker *c, char *const argv[], size_t argc)
+static enum cg_verdict block_not_in_profile(struct checker *c, char *const argv[], size_t argc)
 {
-	char *joined;
+	char *joined = cg_canonical_join(argv, argc);
 
-	if (!c->ctx->profile || c->is_runtime || argc == 0 ||
-	    cg_profile_allows(c->ctx->profile, argv, argc))
-		return CG_ALLOW;
-	joined = cg_canonical_join(argv, argc);
 	block(c, "profile", "not-in-profile", "Command '%s' is not in the repo profile",
 	      joined ? joined : argv[0]);
 	free(joined);
 	return CG_BLOCK;
+}
+
+static enum cg_verdict check_profile(struct checker *c, char *const argv[], size_t argc)
+{
+	if (!c->ctx->profile || c->is_runtime || argc == 0 ||
+	    cg_profile_allows(c->ctx->profile, argv, argc))
+		return CG_ALLOW;
+	return block_not_in_profile(c, argv, argc);
 }
 
 static enum cg_verdict check_script_profile(struct checker *c, const struct cg_script *s)
@@ -693,7 +697,6 @@ static enum cg_verdict check_script_profile(struct checker *c, const struct cg_s
 	for (size_t i = 0; i < s->n_cmds; i++) {
 		const struct cg_simple_cmd *sc = &s->cmds[i];
 		char **argv;
-		char *joined;
 
 		if (sc->n_words == 0 || !c->ctx->profile ||
 		    cg_profile_allows_words(c->ctx->profile, sc->words, sc->n_words))
@@ -703,11 +706,8 @@ static enum cg_verdict check_script_profile(struct checker *c, const struct cg_s
 			return out_of_memory(c);
 		for (size_t k = 0; k < sc->n_words; k++)
 			argv[k] = sc->words[k].text;
-		joined = cg_canonical_join(argv, sc->n_words);
+		block_not_in_profile(c, argv, sc->n_words);
 		free(argv);
-		block(c, "profile", "not-in-profile", "Command '%s' is not in the repo profile",
-		      joined ? joined : sc->words[0].text);
-		free(joined);
 		return CG_BLOCK;
 	}
 	return CG_ALLOW;
