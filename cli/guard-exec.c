@@ -48,18 +48,19 @@ static void make_run_id(char *out, size_t size)
 	snprintf(out, size, "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
-/* The shim: $GUARD_PRELOAD, else beside this binary in the build tree,
- * else the installed one.  NULL when none exists (the seccomp layer
- * enforces alone, and -v says so). */
+/* The shim, canonical (the run is granted this one file): $GUARD_PRELOAD,
+ * else beside this binary in the build tree, else the installed one.
+ * NULL when none exists (the seccomp layer enforces alone, and -v says
+ * so). */
 static const char *find_preload(char *buf, size_t size)
 {
 	const char *env = getenv("GUARD_PRELOAD");
-	char self[PATH_MAX];
+	char self[PATH_MAX], candidate[PATH_MAX + 64];
 	ssize_t n;
 
 	if (env && env[0]) {
-		if (access(env, R_OK) == 0)
-			return env;
+		if (access(env, R_OK) == 0 && realpath(env, buf))
+			return buf;
 		fprintf(stderr, "guard: warning: GUARD_PRELOAD=%s is not readable: running without the shim "
 			"(the seccomp layer still enforces)\n", env);
 		return NULL;
@@ -70,14 +71,13 @@ static const char *find_preload(char *buf, size_t size)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			int n_out = snprintf(buf, size, "%.*s/../preload/.libs/%s", PATH_MAX - 64, self,
-					     PRELOAD_NAME);
-			if (n_out > 0 && (size_t)n_out < size && access(buf, R_OK) == 0)
+			snprintf(candidate, sizeof(candidate), "%s/../preload/.libs/%s", self, PRELOAD_NAME);
+			if (access(candidate, R_OK) == 0 && realpath(candidate, buf))
 				return buf;
 		}
 	}
-	snprintf(buf, size, "%s/%s", PKGLIBDIR, PRELOAD_NAME);
-	return access(buf, R_OK) == 0 ? buf : NULL;
+	snprintf(candidate, sizeof(candidate), "%s/%s", PKGLIBDIR, PRELOAD_NAME);
+	return access(candidate, R_OK) == 0 && realpath(candidate, buf) ? buf : NULL;
 }
 
 static int parse_user(const char *spec, uid_t *uid, gid_t *gid)

@@ -503,6 +503,11 @@ static int run_guarded(const struct selftest *st, const char *const *opts, const
 		argv[n++] = "--config";
 		argv[n++] = st->config_path;
 	}
+	/* The helper is this binary, wherever it was built or installed. */
+	if (!strcmp(cmd[0], st->self)) {
+		argv[n++] = "--allow-read";
+		argv[n++] = st->self;
+	}
 	for (size_t i = 0; opts && opts[i] && n < 24; i++)
 		argv[n++] = opts[i];
 	argv[n++] = "--";

@@ -41,6 +41,8 @@ struct cg_context {
 	const char *workspace;             /* absolute, resolved; always allowed */
 	const struct cg_profile *profile;  /* NULL: no profile allowlist */
 	struct cg_egress *egress;          /* NULL: only loopback (if the policy allows it); resolved lazily */
+	const char *preload;               /* the shim's file, readable at run time; NULL: none */
+	const char *run_dir;               /* the run's own files (snapshot), readable; NULL: none */
 };
 
 /* The egress allowlist of a run: the policy's allowed hosts and

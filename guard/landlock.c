@@ -209,8 +209,9 @@ static int grant_list(struct builder *b, const struct cg_strlist *list, uint64_t
 }
 
 int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
-			const char *workspace, const char *run_dir, struct cg_error *err)
+			const struct cg_context *ctx, struct cg_error *err)
 {
+	const char *workspace = ctx->workspace;
 	struct cg_ll_ruleset_attr attr = { 0 };
 	struct builder b = { .ll = ll, .workspace = workspace };
 	size_t attr_size;
@@ -250,8 +251,11 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 		rc = grant_list(&b, &s->cli_allow_write, LL_READ);
 	if (!rc && workspace)
 		rc = grant(&b, workspace, LL_READ);
-	if (!rc && run_dir)
-		rc = grant(&b, run_dir, LL_READ);
+	/* Ours, wherever installed: the shim and its snapshot. */
+	if (!rc && ctx->run_dir)
+		rc = grant(&b, ctx->run_dir, LL_READ);
+	if (!rc && ctx->preload)
+		rc = grant(&b, ctx->preload, LL_READ);
 	/* Writes: allowed plus the workspace plus the always-allowed devices,
 	 * minus the secrets and --deny-write. */
 	b.excluded[1] = &s->cli_deny_write;

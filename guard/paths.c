@@ -208,6 +208,10 @@ bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_
 					 longest_prefix(&st->cli_deny_write, path)));
 		break;
 	case CG_PATHS_READ:
+		/* What the run needs of ours, wherever it is installed. */
+		if ((ctx->preload && !strcmp(path, ctx->preload)) ||
+		    (ctx->run_dir && cg_path_under(path, ctx->run_dir)))
+			return true;
 		allow = max_l(allow, longest_prefix(&st->paths_readable, path));
 		allow = max_l(allow, longest_prefix(&st->cli_allow_read, path));
 		deny = max_l(longest_prefix(&st->paths_secret, path),

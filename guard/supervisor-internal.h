@@ -48,11 +48,11 @@ struct cg_landlock {
 /* The kernel's Landlock ABI version, 0 when absent or disabled. */
 int cg_landlock_abi(void);
 /* Build the ruleset in the parent (reads and writes per the policy, the
- * secrets carved out of readable directories; run_dir, when not NULL,
- * readable).  ll->abi == 0 and 0 returned when the kernel has no
- * Landlock. */
+ * secrets carved out of readable directories; the context's workspace
+ * read-write, its shim and run directory readable).  ll->abi == 0 and 0
+ * returned when the kernel has no Landlock. */
 int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
-			const char *workspace, const char *run_dir, struct cg_error *err);
+			const struct cg_context *ctx, struct cg_error *err);
 /* In the child, after no_new_privs.  AS-safe.  0 or -errno. */
 int cg_landlock_apply(const struct cg_landlock *ll);
 void cg_landlock_free(struct cg_landlock *ll);

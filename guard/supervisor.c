@@ -903,12 +903,13 @@ static void command_status(int fd, struct run_state *rs)
 int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err)
 {
 	const struct cg_settings *s = cg_policy_settings(opt->ctx.policy);
+	struct cg_run_options run_opt = *opt;   /* with the run directory in its context */
 	struct run_state rs;
 	struct child_plan plan;
 	struct cg_filter filter = { 0 };
 	struct cg_landlock landlock = { .ruleset_fd = -1 };
 	struct child_msg msg;
-	char run_dir[PATH_MAX] = "";
+	char run_dir[PATH_MAX] = "", preload[PATH_MAX];
 	char shim_env[2 * PATH_MAX + 64] = "";
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
 	int signal_fd = -1, pidfd = -1, was_subreaper = 0, one = 1;
@@ -923,7 +924,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	memset(res, 0, sizeof(*res));
 	memset(&rs, 0, sizeof(rs));
 	memset(&plan, 0, sizeof(plan));
-	rs.sup.opt = opt;
+	rs.sup.opt = &run_opt;
 	rs.sup.res = res;
 	rs.sup.settings = s;
 	rs.sup.self = getpid();
@@ -945,16 +946,25 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		return -EINVAL;
 	}
 	if (opt->preload_path) {
+		/* The run may read the shim wherever it is installed. */
+		if (!realpath(opt->preload_path, preload)) {
+			rc = -errno;
+			cg_error_set(err, opt->preload_path, 0, "preload", "%s", strerror(errno));
+			goto out;
+		}
+		run_opt.preload_path = run_opt.ctx.preload = preload;
 		rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err);
-		if (!rc)
+		if (!rc) {
+			run_opt.ctx.run_dir = run_dir;
 			rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
 						 shim_env, sizeof(shim_env), err);
+		}
 		if (!rc)
 			rc = open_report_socket(&rs.sup, run_dir, shim_env, sizeof(shim_env), err);
 		if (rc)
 			goto out;
 	}
-	plan.envp = build_env(opt, shim_env);
+	plan.envp = build_env(&run_opt, shim_env);
 	if (!plan.envp) {
 		rc = -ENOMEM;
 		cg_error_set(err, NULL, 0, "run", "out of memory");
@@ -1048,8 +1058,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	 * accesses instead of refusing them, which only the notifications
 	 * can do, so it goes without Landlock. */
 	if (!opt->monitor)
-		rc = cg_landlock_prepare(&landlock, s, opt->ctx.workspace, run_dir[0] ? run_dir : NULL,
-					 err);
+		rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err);
 	if (!rc)
 		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err);
 	if (!rc && filter.prog.len > MAX_BPF_INSNS) {

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,8 +38,13 @@ static void remove_tree(const char *dir)
 static void setup(void)
 {
 	struct cg_error err;
+	char progs[PATH_MAX];
 
 	cr_assert_eq(cg_policy_load(&policy, NULL, &err), 0, "%s", err.message);
+	/* The test programs may sit anywhere (distcheck builds below the
+	 * source tree): readable as --allow-read would make them. */
+	cr_assert_not_null(realpath(BUILDDIR "/tests/prog", progs));
+	cr_assert_eq(cg_strlist_add(&cg_policy_settings_mut(policy)->cli_allow_read, progs), 0);
 	strcpy(workspace, "/tmp/cg-sup-XXXXXX");
 	cr_assert_not_null(mkdtemp(workspace));
 }
@@ -739,6 +745,39 @@ Test(supervisor, denials_of_the_shim_are_recorded_in_the_result)
 	for (size_t i = 0; i < res.n_denials; i++)
 		from_shim |= !strcmp(res.denials[i].why.layer, "preload");
 	cr_assert(from_shim, "no denial with layer preload among %zu", res.n_denials);
+	cg_run_result_free(&res);
+}
+
+/* The shim installed outside every readable path (a build tree under
+ * /check, say) still loads: the run is granted that one file. */
+Test(supervisor, the_shim_loads_from_a_directory_the_run_may_not_read)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char dir[64], shim[128], cmd[512];
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *argv[] = { "/bin/sh", "-c", "\"$0\" \"$1\"; true", (char *)mount, (char *)marker, NULL };
+	bool from_shim = false;
+
+	require_landlock();
+	/* /var/tmp is neither readable nor writable for the run */
+	strcpy(dir, "/var/tmp/cg-shim-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(shim, sizeof(shim), "%s/libguard-preload.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", BUILDDIR "/preload/.libs/libguard-preload.so", shim);
+	cr_assert_eq(system(cmd), 0);
+	options(&opt, argv);
+	opt.preload_path = shim;
+	run_opts(&opt, &res);
+	remove_tree(dir);
+	cr_assert_not(exists(marker), "the blocked program ran");
+	cr_assert_null(strstr(res.stderr_buf ? res.stderr_buf : "", "cannot be preloaded"), "%s",
+		       res.stderr_buf);
+	for (size_t i = 0; i < res.n_denials; i++)
+		from_shim |= !strcmp(res.denials[i].why.layer, "preload");
+	cr_assert(from_shim, "the shim did not load: no denial with layer preload among %zu",
+		  res.n_denials);
 	cg_run_result_free(&res);
 }
 
