@@ -117,6 +117,7 @@ struct run {
 	char *command;            /* canonical, for logs and the rate limit */
 	int run_dirfd;            /* --log-dir DIR/RUN_ID, made before the run, or -1 */
 	char *argv_sh[4];         /* /bin/sh -c STRING */
+	struct cg_warm_up warm_up;
 };
 
 /* Audit records are part of the contract: a log that cannot be written
@@ -250,6 +251,7 @@ static int execute(struct run *r)
 	opt.preload_path = find_preload(preload, sizeof(preload));
 	opt.audit = r->audit;
 	opt.ticket = r->o.ticket;
+	opt.warm_up = &r->warm_up;
 	if (r->o.user) {
 		if (parse_user(r->o.user, &opt.uid, &opt.gid) < 0) {
 			fprintf(stderr, "guard: --user: no such user or malformed UID[:GID]: %s\n", r->o.user);
@@ -404,7 +406,11 @@ static int guard_exec(struct run *r, int argc, char **argv)
 			return CG_EXIT_GUARD_ERROR;
 	}
 
-	if (cg_decide(&r->env.ctx, &ev, &why) == CG_BLOCK) {
+	enum cg_verdict verdict = cg_decide(&r->env.ctx, &ev, &why);
+	/* A command that will run: its cgroup moves' wait starts now. */
+	if (verdict == CG_ALLOW || st->monitor)
+		cg_run_warm_up(&r->warm_up);
+	if (verdict == CG_BLOCK) {
 		if (!st->monitor)
 			return report_block(r, &why);
 		char line[1024];
@@ -429,6 +435,7 @@ int main(int argc, char **argv)
 	struct run r = { .run_dirfd = -1 };
 	int status = guard_exec(&r, argc, argv);
 
+	cg_run_warm_up_join(&r.warm_up);
 	if (r.run_dirfd >= 0)
 		close(r.run_dirfd);
 	cg_audit_close(r.audit);

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,43 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->v2_dir);
 		cg->procs_fd[CG_V1_COUNT] = open(path, O_WRONLY | O_CLOEXEC);
 	}
+}
+
+/* The no-op move (see cg_run_warm_up in guard.h): this process into its
+ * own group of the first hierarchy we may write.  Any hierarchy will do:
+ * the lock is one for all of them. */
+static void *warm_up_main(void *arg)
+{
+	static const char *const candidates[][2] = {
+		{ "/sys/fs/cgroup/pids", "pids" },
+		{ "/sys/fs/cgroup", "" },
+		{ "/sys/fs/cgroup/unified", "" },
+	};
+	char own[256], dir[320];
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		bool is_v2 = !candidates[i][1][0];
+		if (is_v2 != is_cgroup2(candidates[i][0]) || !own_path(candidates[i][1], own, sizeof(own)))
+			continue;
+		snprintf(dir, sizeof(dir), "%s%s", candidates[i][0], own);
+		if (write_file(dir, "cgroup.procs", "0") != -EACCES)
+			break;
+	}
+	return NULL;
+}
+
+void cg_run_warm_up(struct cg_warm_up *w)
+{
+	w->is_running = geteuid() == 0 && pthread_create(&w->thread, NULL, warm_up_main, NULL) == 0;
+}
+
+void cg_run_warm_up_join(struct cg_warm_up *w)
+{
+	if (!w || !w->is_running)
+		return;
+	pthread_join(w->thread, NULL);
+	w->is_running = false;
 }
 
 int cg_cgroup_join(const struct cg_cgroup *cg)

@@ -8,6 +8,7 @@
 #ifndef CG_GUARD_H
 #define CG_GUARD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -226,6 +227,23 @@ int cg_audit_time_parse(const char *text, int64_t *epoch_ms);
 
 /* ---------- the supervisor (supervisor.c and friends) ---------- */
 
+/* Moving a process into a cgroup (cgroup v1, or v2 without
+ * CLONE_INTO_CGROUP) takes the kernel's cgroup_threadgroup_rwsem for
+ * writing, and the first writer after a quiet spell waits for an RCU grace
+ * period: 8-16 ms on our machines, most of guard-exec's start-up.  Writers
+ * within a grace period of the last one do not wait.  cg_run_warm_up()
+ * starts such a wait at once in a thread (by moving this process into the
+ * group it is already in, which changes nothing), so that it passes while
+ * the caller loads the policy and checks the command; cg_run() joins the
+ * thread before it forks, and the run's own moves find the wait done.
+ * Optional; nothing happens where the caller may not write a cgroup. */
+struct cg_warm_up {
+	pthread_t thread;
+	bool is_running;
+};
+void cg_run_warm_up(struct cg_warm_up *w);
+void cg_run_warm_up_join(struct cg_warm_up *w);   /* idempotent */
+
 struct cg_run_options {
 	struct cg_context ctx;
 	char *const *argv;              /* what to exec (already checked) */
@@ -241,6 +259,7 @@ struct cg_run_options {
 	uid_t uid; gid_t gid; bool set_user;
 	struct cg_audit *audit;         /* NULL: no audit records of denials */
 	const char *ticket;
+	struct cg_warm_up *warm_up;     /* NULL, or started by cg_run_warm_up: joined before the fork */
 };
 
 struct cg_denial {

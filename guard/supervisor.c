@@ -1012,6 +1012,9 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "pipe: %s", strerror(errno));
 		goto out;
 	}
+	/* The warm-up holds cgroup_mutex while it waits: our mkdirs would
+	 * wait for it anyway. */
+	cg_run_warm_up_join(opt->warm_up);
 	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
 	plan.cgroup = &rs.cgroup;
 	rs.sup.cgroup = &rs.cgroup;

@@ -748,6 +748,42 @@ Test(supervisor, denials_of_the_shim_are_recorded_in_the_result)
 	cg_run_result_free(&res);
 }
 
+static void read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	cr_assert_not_null(f, "%s", path);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The warm-up moves this process into the groups it is already in: it
+ * must leave it exactly there, and a run after it is whole. */
+Test(supervisor, the_cgroup_warm_up_moves_no_process_and_the_run_after_it_is_tracked)
+{
+	struct cg_warm_up warm = { 0 };
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char before[4096], after[4096];
+	char *argv[] = { "/bin/sh", "-c", "cat /proc/self/cgroup", NULL };
+
+	read_text("/proc/self/cgroup", before, sizeof(before));
+	cg_run_warm_up(&warm);
+	options(&opt, argv);
+	opt.warm_up = &warm;
+	run_opts(&opt, &res);
+	cr_assert_not(warm.is_running, "cg_run did not join the warm-up thread");
+	cg_run_warm_up_join(&warm);
+	read_text("/proc/self/cgroup", after, sizeof(after));
+	cr_assert_str_eq(after, before, "the warm-up moved the supervisor");
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert(strstr(out(&res), "commandguard/test-run."), "the run is not in its own group: %s",
+		  out(&res));
+	cg_run_result_free(&res);
+}
+
 /* The shim installed outside every readable path (a build tree under
  * /check, say) still loads: the run is granted that one file. */
 Test(supervisor, the_shim_loads_from_a_directory_the_run_may_not_read)
