@@ -74,23 +74,6 @@ size_t cg_loader_program(char *const argv[], size_t argc)
 	return 0;
 }
 
-bool cg_is_shell(const char *program)
-{
-	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
-					      "yash", "fish", "tcsh", "csh", "rbash", NULL };
-	return is_one_of(program, shells);
-}
-
-bool cg_is_interpreter(const char *program)
-{
-	static const char *const interps[] = { "python", "python2", "python3", "perl", "ruby",
-					       "node", "nodejs", "php", "lua", "tclsh", NULL };
-	if (is_one_of(program, interps))
-		return true;
-	/* python3.11 and friends */
-	return strncmp(program, "python3.", 8) == 0;
-}
-
 static bool has_word(const struct cg_cword *w, size_t n, const char *const list[])
 {
 	for (size_t i = 1; i < n; i++)
@@ -99,33 +82,234 @@ static bool has_word(const struct cg_cword *w, size_t n, const char *const list[
 	return false;
 }
 
-bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *w, size_t n)
-{
-	static const char *const fetchers[] = { "curl", "wget", "fetch", "aria2c", "nc", "ncat",
-						"netcat", "socat", "uudecode", "lynx", "http", NULL };
-	static const char *const decoders[] = { "base64", "base32", "basenc", NULL };
-	static const char *const decode_flags[] = { "-d", "--decode", "-D", "-di", "-id", NULL };
-	static const char *const unzips[] = { "gunzip", "zcat", "bzcat", "xzcat", "zstdcat", NULL };
+/* canon.c's own bits of cg_program.kind, beside the CG_PROG_* ones. */
+enum {
+	PROG_WRAPPER = 1u << 8,        /* runs a payload command after its own options */
+	PROG_TAKES_OPERAND = 1u << 9,  /* one operand first: timeout DURATION, taskset MASK */
+	PROG_FETCH = 1u << 10,         /* fetches or decompresses, whatever its options */
+	PROG_ALL_TEXT = 1u << 11,      /* every argument is text: echo, export X=/usr/lib/jvm */
+	PROG_PATTERN_FIRST = 1u << 12, /* the first operand is a pattern: grep, sed, awk */
+	PROG_AWK = 1u << 13,           /* awk's -v and -F take an argument */
+};
 
-	if (is_one_of(program, fetchers) || is_one_of(program, unzips))
-		return true;
-	if (is_one_of(program, decoders))
-		return has_word(w, n, decode_flags);
-	if (strcmp(program, "xxd") == 0)
-		return has_word(w, n, (const char *const[]){ "-r", "-revert", "-rp", "-pr", NULL });
-	if (strcmp(program, "openssl") == 0)
-		return has_word(w, n, (const char *const[]){ "-d", "base64", "enc", NULL });
-	if (strcmp(program, "gzip") == 0 || strcmp(program, "xz") == 0 || strcmp(program, "bzip2") == 0 ||
-	    strcmp(program, "zstd") == 0)
-		return has_word(w, n, (const char *const[]){ "-d", "--decompress", "-dc", "-cd", "-df", NULL });
-	return false;
+/* Programs that cg_unwrap() and the checks treat one by one. */
+enum special {
+	SPECIAL_NONE,
+	SPECIAL_EVAL,
+	SPECIAL_FIND,
+	SPECIAL_TRAP,
+	SPECIAL_ALIAS,
+	SPECIAL_SCRIPT,
+	SPECIAL_MULTICALL,   /* busybox, toybox */
+	SPECIAL_QUERY,       /* type, which, hash */
+	SPECIAL_ENV,
+	SPECIAL_COMMAND,
+	SPECIAL_NICE,
+	SPECIAL_XARGS,
+	SPECIAL_ECHO,
+	SPECIAL_PRINTF,
+};
+
+struct cg_program_entry {
+	const char *name;
+	unsigned kind;
+	enum special special;
+	/* A wrapper's options: `short_args` lists the option letters that take
+	 * an argument (so that it is skipped), `long_args` the long options
+	 * that take one when not written --opt=value. */
+	const char *short_args;
+	const char *const *long_args;
+	/* Arguments that make the program decode its input (base64 -d). */
+	const char *const *decode_words;
+};
+
+static const char *const env_long[] = { "--unset", "--chdir", "--split-string", "--block-signal",
+					"--default-signal", "--ignore-signal", NULL };
+static const char *const nice_long[] = { "--adjustment", NULL };
+static const char *const timeout_long[] = { "--signal", "--kill-after", NULL };
+static const char *const stdbuf_long[] = { "--input", "--output", "--error", NULL };
+static const char *const time_long[] = { "--format", "--output", NULL };
+static const char *const xargs_long[] = { "--arg-file", "--delimiter", "--eof", "--replace",
+					  "--max-lines", "--max-args", "--max-procs", "--max-chars",
+					  "--process-slot-var", NULL };
+
+static const char *const decode_flags[] = { "-d", "--decode", "-D", "-di", "-id", NULL };
+static const char *const xxd_flags[] = { "-r", "-revert", "-rp", "-pr", NULL };
+static const char *const openssl_flags[] = { "-d", "base64", "enc", NULL };
+static const char *const decompress_flags[] = { "-d", "--decompress", "-dc", "-cd", "-df", NULL };
+
+/* Sorted by strcmp() (byte order) for the binary search in
+ * cg_program_identify(): keep it sorted when adding a name. */
+static const struct cg_program_entry programs[] = {
+	{ .name = ".", .kind = CG_PROG_SOURCES },
+	{ .name = ":", .kind = PROG_ALL_TEXT },
+	{ .name = "ack", .kind = PROG_PATTERN_FIRST },
+	{ .name = "ag", .kind = PROG_PATTERN_FIRST },
+	{ .name = "alias", .kind = 0, .special = SPECIAL_ALIAS },
+	{ .name = "aria2c", .kind = PROG_FETCH },
+	{ .name = "ash", .kind = CG_PROG_SHELL },
+	{ .name = "awk", .kind = PROG_PATTERN_FIRST | PROG_AWK },
+	{ .name = "base32", .kind = 0, .decode_words = decode_flags },
+	{ .name = "base64", .kind = 0, .decode_words = decode_flags },
+	{ .name = "basenc", .kind = 0, .decode_words = decode_flags },
+	{ .name = "bash", .kind = CG_PROG_SHELL },
+	{ .name = "builtin", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "busybox", .kind = 0, .special = SPECIAL_MULTICALL },
+	{ .name = "bzcat", .kind = PROG_FETCH },
+	{ .name = "bzip2", .kind = 0, .decode_words = decompress_flags },
+	{ .name = "caffeinate", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "cat", .kind = CG_PROG_CAT },
+	{ .name = "catchsegv", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "cd", .kind = CG_PROG_CHANGES_DIR },
+	{ .name = "chronic", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "chrt", .kind = PROG_WRAPPER | PROG_TAKES_OPERAND, .short_args = "" },
+	{ .name = "command", .kind = PROG_WRAPPER, .special = SPECIAL_COMMAND, .short_args = "" },
+	{ .name = "coproc", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "csh", .kind = CG_PROG_SHELL },
+	{ .name = "curl", .kind = PROG_FETCH },
+	{ .name = "dash", .kind = CG_PROG_SHELL },
+	{ .name = "dbus-run-session", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "declare", .kind = PROG_ALL_TEXT },
+	{ .name = "doas", .kind = PROG_WRAPPER, .short_args = "uC" },
+	{ .name = "eatmydata", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "echo", .kind = PROG_ALL_TEXT, .special = SPECIAL_ECHO },
+	{ .name = "egrep", .kind = PROG_PATTERN_FIRST },
+	{ .name = "env", .kind = PROG_WRAPPER, .special = SPECIAL_ENV, .short_args = "uCS",
+	  .long_args = env_long },
+	{ .name = "eval", .kind = 0, .special = SPECIAL_EVAL },
+	{ .name = "exec", .kind = PROG_WRAPPER, .short_args = "a" },
+	{ .name = "export", .kind = PROG_ALL_TEXT },
+	{ .name = "expr", .kind = PROG_PATTERN_FIRST },
+	{ .name = "fakeroot", .kind = PROG_WRAPPER, .short_args = "lsib" },
+	{ .name = "false", .kind = PROG_ALL_TEXT },
+	{ .name = "fetch", .kind = PROG_FETCH },
+	{ .name = "fgrep", .kind = PROG_PATTERN_FIRST },
+	{ .name = "find", .kind = 0, .special = SPECIAL_FIND },
+	{ .name = "firejail", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "fish", .kind = CG_PROG_SHELL },
+	{ .name = "flock", .kind = PROG_WRAPPER | PROG_TAKES_OPERAND, .short_args = "wEc" },
+	{ .name = "gawk", .kind = PROG_PATTERN_FIRST | PROG_AWK },
+	{ .name = "grep", .kind = PROG_PATTERN_FIRST },
+	{ .name = "gunzip", .kind = PROG_FETCH },
+	{ .name = "gzip", .kind = 0, .decode_words = decompress_flags },
+	{ .name = "hash", .kind = 0, .special = SPECIAL_QUERY },
+	{ .name = "http", .kind = PROG_FETCH },
+	{ .name = "ionice", .kind = PROG_WRAPPER, .short_args = "cnp" },
+	{ .name = "jq", .kind = PROG_PATTERN_FIRST },
+	{ .name = "ksh", .kind = CG_PROG_SHELL },
+	{ .name = "local", .kind = PROG_ALL_TEXT },
+	{ .name = "logger", .kind = PROG_ALL_TEXT },
+	{ .name = "ltrace", .kind = PROG_WRAPPER, .short_args = "eopsuEn" },
+	{ .name = "lua", .kind = CG_PROG_INTERPRETER },
+	{ .name = "lynx", .kind = PROG_FETCH },
+	{ .name = "mawk", .kind = PROG_PATTERN_FIRST | PROG_AWK },
+	{ .name = "mksh", .kind = CG_PROG_SHELL },
+	{ .name = "nawk", .kind = PROG_PATTERN_FIRST | PROG_AWK },
+	{ .name = "nc", .kind = PROG_FETCH },
+	{ .name = "ncat", .kind = PROG_FETCH },
+	{ .name = "netcat", .kind = PROG_FETCH },
+	{ .name = "nice", .kind = PROG_WRAPPER, .special = SPECIAL_NICE, .short_args = "n",
+	  .long_args = nice_long },
+	{ .name = "node", .kind = CG_PROG_INTERPRETER },
+	{ .name = "nodejs", .kind = CG_PROG_INTERPRETER },
+	{ .name = "nohup", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "notify-send", .kind = PROG_ALL_TEXT },
+	{ .name = "nsenter", .kind = PROG_WRAPPER, .short_args = "tmuniUpSGr" },
+	{ .name = "openssl", .kind = 0, .decode_words = openssl_flags },
+	{ .name = "parallel", .kind = PROG_WRAPPER, .short_args = "jSP" },
+	{ .name = "perl", .kind = CG_PROG_INTERPRETER },
+	{ .name = "php", .kind = CG_PROG_INTERPRETER },
+	{ .name = "printf", .kind = PROG_ALL_TEXT, .special = SPECIAL_PRINTF },
+	{ .name = "proot", .kind = PROG_WRAPPER, .short_args = "rbw" },
+	{ .name = "proxychains", .kind = PROG_WRAPPER, .short_args = "fq" },
+	{ .name = "proxychains4", .kind = PROG_WRAPPER, .short_args = "fq" },
+	{ .name = "pushd", .kind = CG_PROG_CHANGES_DIR },
+	{ .name = "python", .kind = CG_PROG_INTERPRETER },
+	{ .name = "python2", .kind = CG_PROG_INTERPRETER },
+	{ .name = "python3", .kind = CG_PROG_INTERPRETER },
+	{ .name = "rbash", .kind = CG_PROG_SHELL },
+	{ .name = "readonly", .kind = PROG_ALL_TEXT },
+	{ .name = "rg", .kind = PROG_PATTERN_FIRST },
+	{ .name = "ruby", .kind = CG_PROG_INTERPRETER },
+	{ .name = "script", .kind = 0, .special = SPECIAL_SCRIPT },
+	{ .name = "sed", .kind = PROG_PATTERN_FIRST },
+	{ .name = "sem", .kind = PROG_WRAPPER, .short_args = "j" },
+	{ .name = "setsid", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "sg", .kind = PROG_WRAPPER | PROG_TAKES_OPERAND, .short_args = "" },
+	{ .name = "sh", .kind = CG_PROG_SHELL },
+	{ .name = "socat", .kind = PROG_FETCH },
+	{ .name = "source", .kind = CG_PROG_SOURCES },
+	{ .name = "stdbuf", .kind = PROG_WRAPPER, .short_args = "ioe", .long_args = stdbuf_long },
+	{ .name = "strace", .kind = PROG_WRAPPER, .short_args = "eopsuEI" },
+	{ .name = "taskset", .kind = PROG_WRAPPER | PROG_TAKES_OPERAND, .short_args = "" },
+	{ .name = "tclsh", .kind = CG_PROG_INTERPRETER },
+	{ .name = "tcsh", .kind = CG_PROG_SHELL },
+	{ .name = "time", .kind = PROG_WRAPPER, .short_args = "fo", .long_args = time_long },
+	{ .name = "timeout", .kind = PROG_WRAPPER | PROG_TAKES_OPERAND, .short_args = "sk",
+	  .long_args = timeout_long },
+	{ .name = "torsocks", .kind = PROG_WRAPPER, .short_args = "aPuip" },
+	{ .name = "toybox", .kind = 0, .special = SPECIAL_MULTICALL },
+	{ .name = "trap", .kind = 0, .special = SPECIAL_TRAP },
+	{ .name = "true", .kind = PROG_ALL_TEXT },
+	{ .name = "type", .kind = 0, .special = SPECIAL_QUERY },
+	{ .name = "typeset", .kind = PROG_ALL_TEXT },
+	{ .name = "unbuffer", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "uudecode", .kind = PROG_FETCH },
+	{ .name = "valgrind", .kind = PROG_WRAPPER, .short_args = "" },
+	{ .name = "wall", .kind = PROG_ALL_TEXT },
+	{ .name = "watch", .kind = PROG_WRAPPER, .short_args = "nd" },
+	{ .name = "wget", .kind = PROG_FETCH },
+	{ .name = "which", .kind = 0, .special = SPECIAL_QUERY },
+	{ .name = "xargs", .kind = PROG_WRAPPER, .special = SPECIAL_XARGS,
+	  .short_args = "aEdIiLlnPs", .long_args = xargs_long },
+	{ .name = "xvfb-run", .kind = PROG_WRAPPER, .short_args = "nsfepw" },
+	{ .name = "xxd", .kind = 0, .decode_words = xxd_flags },
+	{ .name = "xz", .kind = 0, .decode_words = decompress_flags },
+	{ .name = "xzcat", .kind = PROG_FETCH },
+	{ .name = "yash", .kind = CG_PROG_SHELL },
+	{ .name = "yq", .kind = PROG_PATTERN_FIRST },
+	{ .name = "zcat", .kind = PROG_FETCH },
+	{ .name = "zgrep", .kind = PROG_PATTERN_FIRST },
+	{ .name = "zsh", .kind = CG_PROG_SHELL },
+	{ .name = "zstd", .kind = 0, .decode_words = decompress_flags },
+	{ .name = "zstdcat", .kind = PROG_FETCH },
+};
+
+static int entry_cmp(const void *key, const void *entry)
+{
+	return strcmp(key, ((const struct cg_program_entry *)entry)->name);
 }
 
-bool cg_is_literal_text(const char *program, const struct cg_cword *w, size_t n)
+void cg_program_identify(const char *word, struct cg_program *out)
 {
-	bool is_printf = strcmp(program, "printf") == 0;
+	cg_program_name(word, out->name, sizeof(out->name));
+	out->entry = bsearch(out->name, programs, sizeof(programs) / sizeof(programs[0]),
+			     sizeof(programs[0]), entry_cmp);
+	if (out->entry)
+		out->kind = out->entry->kind;
+	else if (strncmp(out->name, "python3.", 8) == 0)   /* python3.11 and friends */
+		out->kind = CG_PROG_INTERPRETER;
+	else
+		out->kind = cg_is_dynamic_loader(out->name) ? CG_PROG_LOADER : 0;
+}
 
-	if (!is_printf && strcmp(program, "echo") != 0)
+static enum special special_of(const struct cg_program *prog)
+{
+	return prog->entry ? prog->entry->special : SPECIAL_NONE;
+}
+
+bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_cword *w, size_t n)
+{
+	if (prog->kind & PROG_FETCH)
+		return true;
+	return prog->entry && prog->entry->decode_words && has_word(w, n, prog->entry->decode_words);
+}
+
+bool cg_is_literal_text(const struct cg_program *prog, const struct cg_cword *w, size_t n)
+{
+	bool is_printf = special_of(prog) == SPECIAL_PRINTF;
+
+	if (!is_printf && special_of(prog) != SPECIAL_ECHO)
 		return false;
 	for (size_t i = 1; i < n; i++) {
 		if (w[i].flags & (CG_WORD_EXPANDS | CG_WORD_GLOB))
@@ -139,82 +323,9 @@ bool cg_is_literal_text(const char *program, const struct cg_cword *w, size_t n)
 	return true;
 }
 
-/* Options of a wrapper: which take an argument (so that it is skipped).
- * `short_args` lists the option letters that take one; `long_args` the
- * long options that take one when not written --opt=value. */
-struct wrapper {
-	const char *name;
-	const char *short_args;
-	const char *const *long_args;
-	bool takes_operand;   /* timeout DURATION, taskset MASK, chrt PRIO: one operand before the payload */
-};
-
-static const char *const env_long[] = { "--unset", "--chdir", "--split-string", "--block-signal",
-					"--default-signal", "--ignore-signal", NULL };
-static const char *const nice_long[] = { "--adjustment", NULL };
-static const char *const timeout_long[] = { "--signal", "--kill-after", NULL };
-static const char *const stdbuf_long[] = { "--input", "--output", "--error", NULL };
-static const char *const time_long[] = { "--format", "--output", NULL };
-static const char *const xargs_long[] = { "--arg-file", "--delimiter", "--eof", "--replace",
-					  "--max-lines", "--max-args", "--max-procs", "--max-chars",
-					  "--process-slot-var", NULL };
-static const char *const none_long[] = { NULL };
-
-static const struct wrapper wrappers[] = {
-	{ "env", "uCS", env_long, false },
-	{ "nice", "n", nice_long, false },
-	{ "nohup", "", none_long, false },
-	{ "timeout", "sk", timeout_long, true },
-	{ "stdbuf", "ioe", stdbuf_long, false },
-	{ "time", "fo", time_long, false },
-	{ "command", "", none_long, false },
-	{ "exec", "a", none_long, false },
-	{ "xargs", "aEdIiLlnPs", xargs_long, false },
-	{ "setsid", "", none_long, false },
-	{ "ionice", "cnp", none_long, false },
-	{ "taskset", "", none_long, true },
-	{ "chrt", "", none_long, true },
-	{ "builtin", "", none_long, false },
-	{ "unbuffer", "", none_long, false },
-	{ "flock", "wEc", none_long, true },
-	{ "caffeinate", "", none_long, false },
-	{ "catchsegv", "", none_long, false },
-	{ "strace", "eopsuEI", none_long, false },
-	{ "ltrace", "eopsuEn", none_long, false },
-	{ "watch", "nd", none_long, false },
-	{ "doas", "uC", none_long, false },
-	{ "coproc", "", none_long, false },
-	{ "xvfb-run", "nsfepw", none_long, false },
-	{ "fakeroot", "lsib", none_long, false },
-	{ "valgrind", "", none_long, false },
-	{ "eatmydata", "", none_long, false },
-	{ "dbus-run-session", "", none_long, false },
-	{ "chronic", "", none_long, false },
-	{ "proxychains", "fq", none_long, false },
-	{ "proxychains4", "fq", none_long, false },
-	{ "torsocks", "aPuip", none_long, false },
-	{ "parallel", "jSP", none_long, false },
-	{ "sem", "j", none_long, false },
-	{ "sg", "", none_long, true },
-	{ "nsenter", "tmuniUpSGr", none_long, false },
-	{ "firejail", "", none_long, false },
-	{ "proot", "rbw", none_long, false },
-};
-
-static const struct wrapper *find_wrapper(const char *program)
+static bool is_long_with_arg(const struct cg_program_entry *e, const char *word)
 {
-	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
-		if (strcmp(program, wrappers[i].name) == 0)
-			return &wrappers[i];
-	return NULL;
-}
-
-static bool is_long_with_arg(const struct wrapper *w, const char *word)
-{
-	for (size_t i = 0; w->long_args[i]; i++)
-		if (strcmp(word, w->long_args[i]) == 0)
-			return true;
-	return false;
+	return e->long_args && is_one_of(word, e->long_args);
 }
 
 static bool is_assignment(const char *s)
@@ -285,41 +396,43 @@ static void unwrap_interpreter(const struct cg_cword *w, size_t n, struct cg_unw
 	u->kind = CG_WRAP_STDIN_SHELL;
 }
 
-void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+void cg_unwrap(const struct cg_program *prog, const struct cg_cword *w, size_t n,
+	       struct cg_unwrap *u)
 {
-	const struct wrapper *wr;
+	const struct cg_program_entry *e = prog->entry;
+	enum special special = special_of(prog);
 	size_t i;
 
 	memset(u, 0, sizeof(*u));
 	u->kind = CG_WRAP_NONE;
 
-	if (cg_is_shell(program)) {
+	if (prog->kind & CG_PROG_SHELL) {
 		unwrap_shell(w, n, u);
 		return;
 	}
-	if (cg_is_interpreter(program)) {
+	if (prog->kind & CG_PROG_INTERPRETER) {
 		unwrap_interpreter(w, n, u);
 		return;
 	}
-	if (strcmp(program, "eval") == 0) {
+	if (special == SPECIAL_EVAL) {
 		u->kind = CG_WRAP_SCRIPT;
 		u->script_is_joined = true;
 		u->script_word = 1;
 		return;
 	}
-	if (strcmp(program, "find") == 0) {
+	if (special == SPECIAL_FIND) {
 		u->kind = CG_WRAP_FIND;
 		return;
 	}
 	/* trap 'CMD' SIGNAL... runs CMD later; alias NAME=CMD runs it as NAME. */
-	if (strcmp(program, "trap") == 0) {
+	if (special == SPECIAL_TRAP) {
 		if (n > 2 && w[1].text[0] != '-') {
 			u->kind = CG_WRAP_SCRIPT;
 			u->script_word = 1;
 		}
 		return;
 	}
-	if (strcmp(program, "alias") == 0) {
+	if (special == SPECIAL_ALIAS) {
 		for (size_t k = 1; k < n; k++) {
 			const char *eq = strchr(w[k].text, '=');
 			if (eq && w[k].text[0] != '-') {
@@ -332,7 +445,7 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 		return;
 	}
 	/* script [-q] -c CMD [file] runs CMD under a pseudo-terminal. */
-	if (strcmp(program, "script") == 0) {
+	if (special == SPECIAL_SCRIPT) {
 		for (size_t k = 1; k + 1 < n; k++)
 			if (strcmp(w[k].text, "-c") == 0 || strcmp(w[k].text, "--command") == 0 ||
 			    (w[k].text[0] == '-' && w[k].text[1] != '-' && strchr(w[k].text, 'c'))) {
@@ -342,19 +455,18 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 			}
 		return;
 	}
-	if (strcmp(program, "busybox") == 0 || strcmp(program, "toybox") == 0) {
+	if (special == SPECIAL_MULTICALL) {
 		if (n > 1 && w[1].text[0] != '-') {
 			u->kind = CG_WRAP_PREFIX;
 			u->next = 1;
 		}
 		return;
 	}
-	if (strcmp(program, "type") == 0 || strcmp(program, "which") == 0 ||
-	    strcmp(program, "hash") == 0) {
+	if (special == SPECIAL_QUERY) {
 		u->kind = CG_WRAP_QUERY;
 		return;
 	}
-	if (cg_is_dynamic_loader(program)) {
+	if (prog->kind & CG_PROG_LOADER) {
 		/* the loader runs its first operand: it is a wrapper */
 		for (size_t k = 1; k < n; k++) {
 			const char *s = w[k].text;
@@ -370,11 +482,10 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 		}
 		return;
 	}
-	wr = find_wrapper(program);
-	if (!wr)
+	if (!(prog->kind & PROG_WRAPPER))
 		return;
 
-	bool has_operand = wr->takes_operand;
+	bool has_operand = prog->kind & PROG_TAKES_OPERAND;
 	for (i = 1; i < n; i++) {
 		const char *s = w[i].text;
 		if (strcmp(s, "--") == 0) {
@@ -383,7 +494,7 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 				i++;   /* timeout -- 5 CMD: the duration still comes first */
 			break;
 		}
-		if (strcmp(program, "env") == 0 && is_assignment(s))
+		if (special == SPECIAL_ENV && is_assignment(s))
 			continue;
 		if (s[0] != '-' || s[1] == '\0') {
 			if (has_operand) {        /* timeout's DURATION, taskset's MASK, ... */
@@ -392,11 +503,11 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 			}
 			break;
 		}
-		if (strcmp(program, "command") == 0 && (strchr(s, 'v') || strchr(s, 'V'))) {
+		if (special == SPECIAL_COMMAND && (strchr(s, 'v') || strchr(s, 'V'))) {
 			u->kind = CG_WRAP_QUERY;   /* command -v NAME runs nothing */
 			return;
 		}
-		if (strcmp(program, "env") == 0 &&
+		if (special == SPECIAL_ENV &&
 		    (strncmp(s, "-S", 2) == 0 || strncmp(s, "--split-string", 14) == 0)) {
 			/* env -S 'STRING': the string is split into a command */
 			const char *eq = strchr(s, '=');
@@ -414,49 +525,44 @@ void cg_unwrap(const char *program, const struct cg_cword *w, size_t n, struct c
 			}
 			return;
 		}
-		if (strcmp(program, "nice") == 0 && s[1] >= '0' && s[1] <= '9')
+		if (special == SPECIAL_NICE && s[1] >= '0' && s[1] <= '9')
 			continue;              /* nice -5 */
 		if (s[1] == '-') {
-			if (!strchr(s, '=') && is_long_with_arg(wr, s))
+			if (!strchr(s, '=') && is_long_with_arg(e, s))
 				i++;
 			continue;
 		}
 		/* "-n 5" takes the next word; "-n5" carries its argument */
-		if (s[2] == '\0' && strchr(wr->short_args, s[1]))
+		if (s[2] == '\0' && strchr(e->short_args, s[1]))
 			i++;
 	}
 	if (i < n) {
 		u->kind = CG_WRAP_PREFIX;
 		u->next = i;
-	} else if (strcmp(program, "xargs") == 0) {
+	} else if (special == SPECIAL_XARGS) {
 		u->kind = CG_WRAP_NONE;    /* runs echo */
 	}
 }
 
-void cg_mark_text_words(const char *program, const struct cg_cword *w, size_t n, bool *is_text)
+void cg_mark_text_words(const struct cg_program *prog, const struct cg_cword *w, size_t n,
+			bool *is_text)
 {
-	/* Assignments (export X=/usr/lib/jvm) name values, not accesses. */
-	static const char *const all_text[] = { "echo", "printf", "true", "false", ":", "logger",
-						"notify-send", "wall", "export", "declare", "typeset",
-						"local", "readonly", NULL };
-	static const char *const pattern_first[] = { "grep", "egrep", "fgrep", "rg", "ag", "ack",
-						     "sed", "awk", "gawk", "mawk", "nawk", "jq", "yq",
-						     "expr", "zgrep", NULL };
 	static const char *const code_flags[] = { "-c", "-e", "-E", "--eval", "-p", "--print",
 						  "-r", NULL };
 	static const char *const pattern_flags[] = { "-e", "--regexp", "--expression", NULL };
 	static const char *const script_file_flags[] = { "-f", "--file", NULL };
 	static const char *const message_flags[] = { "-m", "--message", NULL };
-	bool is_code_runner = cg_is_interpreter(program) || cg_is_shell(program);
-	bool is_pattern_first = is_one_of(program, pattern_first);
+	bool is_code_runner = prog->kind & (CG_PROG_INTERPRETER | CG_PROG_SHELL);
+	bool is_pattern_first = prog->kind & PROG_PATTERN_FIRST;
 	bool has_pattern_option = false;
 
-	if (is_one_of(program, all_text)) {
+	/* Assignments (export X=/usr/lib/jvm) name values, not accesses. */
+	if (prog->kind & PROG_ALL_TEXT) {
 		for (size_t i = 1; i < n; i++)
 			is_text[i] = true;
 		return;
 	}
-	if (strcmp(program, "env") == 0)
+	if (special_of(prog) == SPECIAL_ENV)
 		for (size_t i = 1; i < n; i++)
 			if (is_assignment(w[i].text))
 				is_text[i] = true;
@@ -478,7 +584,7 @@ void cg_mark_text_words(const char *program, const struct cg_cword *w, size_t n,
 	if (!is_pattern_first || has_pattern_option)
 		return;
 	/* The first operand is the pattern, awk program or sed script. */
-	bool is_awk = strstr(program, "awk") != NULL;
+	bool is_awk = prog->kind & PROG_AWK;
 	for (size_t i = 1; i < n; i++) {
 		const char *s = w[i].text;
 		if (strcmp(s, "--") == 0) {

@@ -377,37 +377,54 @@ static enum cg_verdict check_code_text(struct checker *c, const char *interprete
 }
 
 /* Text a shell runs is a script; text an interpreter runs is code. */
-static enum cg_verdict check_stdin_text(struct checker *c, const char *program, const char *text)
+static enum cg_verdict check_stdin_text(struct checker *c, const struct cg_program *prog,
+					const char *text)
 {
-	if (cg_is_shell(program))
+	if (prog->kind & CG_PROG_SHELL)
 		return check_script(c, text, strlen(text));
-	return check_code_text(c, program, text);
+	return check_code_text(c, prog->name, text);
 }
 
 /* A shell reading its stdin from a here-document or here-string runs that text. */
 static enum cg_verdict check_stdin_script(struct checker *c, const struct cg_simple_cmd *sc,
-					 const char *program)
+					 const struct cg_program *prog)
 {
 	if (!sc)
 		return CG_ALLOW;
 	for (size_t i = 0; i < sc->n_redirs; i++) {
 		const struct cg_redir *r = &sc->redirs[i];
 		if (r->kind == CG_REDIR_HEREDOC && r->heredoc) {
-			if (check_stdin_text(c, program, r->heredoc) == CG_BLOCK)
+			if (check_stdin_text(c, prog, r->heredoc) == CG_BLOCK)
 				return CG_BLOCK;
 		} else if (r->kind == CG_REDIR_HERESTRING) {
 			if (!c->is_runtime && (r->target.flags & CG_WORD_EXPANDS))
 				return block(c, "injection", "shell-c-expansion",
 					     "a shell runs a here-string that comes from an expansion: %s",
 					     r->target.text);
-			if (check_stdin_text(c, program, r->target.text) == CG_BLOCK)
+			if (check_stdin_text(c, prog, r->target.text) == CG_BLOCK)
 				return CG_BLOCK;
 		}
 	}
 	return CG_ALLOW;
 }
 
-static enum cg_verdict check_args_paths(struct checker *c, const char *program,
+/* ". /dev/stdin" and "source -" read the script from stdin. */
+static bool sources_stdin(const char *operand)
+{
+	return strcmp(operand, "/dev/stdin") == 0 || strcmp(operand, "-") == 0 ||
+	       strcmp(operand, "/proc/self/fd/0") == 0 || strcmp(operand, "/dev/fd/0") == 0;
+}
+
+/* What ". /dev/stdin" runs from a here-document is a script for the shell. */
+static enum cg_verdict check_source_stdin(struct checker *c, const struct cg_simple_cmd *sc)
+{
+	struct cg_program sh;
+
+	cg_program_identify("sh", &sh);
+	return check_stdin_script(c, sc, &sh);
+}
+
+static enum cg_verdict check_args_paths(struct checker *c, const struct cg_program *prog,
 					const struct cg_cword *w, size_t from, size_t n)
 {
 	enum cg_verdict v = CG_ALLOW;
@@ -418,7 +435,7 @@ static enum cg_verdict check_args_paths(struct checker *c, const char *program,
 	is_text = calloc(n + 1, sizeof(*is_text));
 	if (!is_text)
 		return out_of_memory(c);
-	cg_mark_text_words(program, w, n, is_text);
+	cg_mark_text_words(prog, w, n, is_text);
 	for (size_t i = from; v == CG_ALLOW && i < n; i++)
 		if (!is_text[i])
 			v = check_path_word(c, w[i].text, w[i].flags);
@@ -427,12 +444,13 @@ static enum cg_verdict check_args_paths(struct checker *c, const char *program,
 }
 
 /* After an allowed "cd DIR" / "pushd DIR", later relative paths resolve there. */
-static void follow_cd(struct checker *c, const char *program, const struct cg_cword *w, size_t n)
+static void follow_cd(struct checker *c, const struct cg_program *prog, const struct cg_cword *w,
+		      size_t n)
 {
 	char next[PATH_MAX];
 	const char *dir;
 
-	if (c->is_runtime || (strcmp(program, "cd") != 0 && strcmp(program, "pushd") != 0))
+	if (c->is_runtime || !(prog->kind & CG_PROG_CHANGES_DIR))
 		return;
 	dir = n > 1 && strcmp(w[1].text, "-P") && strcmp(w[1].text, "-L") ? w[1].text :
 	      n > 2 ? w[2].text : getenv("HOME");
@@ -446,7 +464,8 @@ static void follow_cd(struct checker *c, const char *program, const struct cg_cw
 static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
 				     const struct cg_simple_cmd *sc)
 {
-	char program[NAME_MAX + 1], target[NAME_MAX + 1];
+	char target[NAME_MAX + 1];
+	struct cg_program prog;
 	struct cg_unwrap u;
 
 	while (n > 0) {
@@ -457,42 +476,40 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 		    strcmp(w[0].text, "[[") != 0)
 			return block(c, "injection", "command-from-glob",
 				     "Command name is a glob pattern: %s", w[0].text);
-		cg_program_name(w[0].text, program, sizeof(program));
-		if (check_rules(c, program, w, n) == CG_BLOCK)
+		cg_program_identify(w[0].text, &prog);
+		if (check_rules(c, prog.name, w, n) == CG_BLOCK)
 			return CG_BLOCK;
 		cg_program_target(w[0].text, target, sizeof(target));
-		if (target[0] && strcmp(target, program) != 0 &&
+		if (target[0] && strcmp(target, prog.name) != 0 &&
 		    check_rules(c, target, w, n) == CG_BLOCK)
 			return CG_BLOCK;
 
-		cg_unwrap(program, w, n, &u);
+		cg_unwrap(&prog, w, n, &u);
 		switch (u.kind) {
 		case CG_WRAP_PREFIX:
-			if (check_args_paths(c, program, w, 1, u.next) == CG_BLOCK)
+			if (check_args_paths(c, &prog, w, 1, u.next) == CG_BLOCK)
 				return CG_BLOCK;
 			w += u.next;
 			n -= u.next;
 			sc = NULL;   /* redirections belong to the outer command */
 			continue;
 		case CG_WRAP_SCRIPT:
-			return check_script_word(c, w, n, &u, program);
+			return check_script_word(c, w, n, &u, prog.name);
 		case CG_WRAP_FIND:
 			return check_find(c, w, n);
 		case CG_WRAP_QUERY:
 			return CG_ALLOW;
 		case CG_WRAP_STDIN_SHELL:
-			if (check_stdin_script(c, sc, program) == CG_BLOCK)
+			if (check_stdin_script(c, sc, &prog) == CG_BLOCK)
 				return CG_BLOCK;
-			return check_args_paths(c, program, w, 1, n);
+			return check_args_paths(c, &prog, w, 1, n);
 		case CG_WRAP_NONE:
-			if (check_args_paths(c, program, w, 1, n) == CG_BLOCK)
+			if (check_args_paths(c, &prog, w, 1, n) == CG_BLOCK)
 				return CG_BLOCK;
-			if ((strcmp(program, ".") == 0 || strcmp(program, "source") == 0) && n > 1 &&
-			    (strcmp(w[1].text, "/dev/stdin") == 0 || strcmp(w[1].text, "-") == 0 ||
-			     strcmp(w[1].text, "/proc/self/fd/0") == 0 || strcmp(w[1].text, "/dev/fd/0") == 0) &&
-			    check_stdin_script(c, sc, "sh") == CG_BLOCK)
+			if ((prog.kind & CG_PROG_SOURCES) && n > 1 && sources_stdin(w[1].text) &&
+			    check_source_stdin(c, sc) == CG_BLOCK)
 				return CG_BLOCK;
-			follow_cd(c, program, w, n);
+			follow_cd(c, &prog, w, n);
 			return CG_ALLOW;
 		}
 	}
@@ -502,27 +519,28 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 /* ------------------------------------------------------------ structure */
 
 /* The program a simple command finally runs, through prefix wrappers. */
-static const char *final_program(const struct cg_simple_cmd *sc, const struct cg_cword *w,
-				 char *program, size_t size, enum cg_wrap_kind *kind)
+static void final_program(const struct cg_simple_cmd *sc, const struct cg_cword *w,
+			  struct cg_program *prog, enum cg_wrap_kind *kind)
 {
 	size_t n = sc->n_words, off = 0;
 	struct cg_unwrap u;
 
 	*kind = CG_WRAP_NONE;
-	program[0] = '\0';
+	prog->name[0] = '\0';
+	prog->kind = 0;
+	prog->entry = NULL;
 	while (off < n) {
-		cg_program_name(w[off].text, program, size);
-		cg_unwrap(program, w + off, n - off, &u);
+		cg_program_identify(w[off].text, prog);
+		cg_unwrap(prog, w + off, n - off, &u);
 		*kind = u.kind;
 		if (u.kind != CG_WRAP_PREFIX)
 			break;
 		off += u.next;
 	}
-	return program;
 }
 
-/* Does the command fetch or decode?  `source` gets its final program name. */
-static bool cmd_fetches(const struct cg_simple_cmd *sc, char *source, size_t size)
+/* Does the command fetch or decode?  `source` gets its final program. */
+static bool cmd_fetches(const struct cg_simple_cmd *sc, struct cg_program *source)
 {
 	struct cg_cword *w = cwords_of(sc);
 	enum cg_wrap_kind kind;
@@ -530,7 +548,7 @@ static bool cmd_fetches(const struct cg_simple_cmd *sc, char *source, size_t siz
 
 	if (!w)
 		return true;   /* out of memory: assume the worst */
-	final_program(sc, w, source, size, &kind);
+	final_program(sc, w, source, &kind);
 	fetches = sc->n_words > 0 && cg_is_fetch_or_decode(source, w, sc->n_words);
 	free(w);
 	return fetches;
@@ -549,10 +567,10 @@ static bool is_inside(const struct cg_script *s, size_t cmd, size_t ancestor)
  * program is a script the static check cannot read, and downloaded or
  * decoded content is the classic injection. */
 static enum cg_verdict check_piped_script(struct checker *c, const struct cg_script *s, size_t i,
-					  const char *shell)
+					  const struct cg_program *shell)
 {
 	const struct cg_simple_cmd *sc = &s->cmds[i];
-	char source[NAME_MAX + 1];
+	struct cg_program source;
 	enum cg_wrap_kind kind;
 	enum cg_verdict v = CG_ALLOW;
 
@@ -567,13 +585,14 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 			continue;
 		if (!(w = cwords_of(up)))
 			return out_of_memory(c);
-		final_program(up, w, source, sizeof(source), &kind);
-		if (cg_is_fetch_or_decode(source, w, up->n_words)) {
+		final_program(up, w, &source, &kind);
+		if (cg_is_fetch_or_decode(&source, w, up->n_words)) {
 			v = block(c, "injection", "download-to-shell",
-				  "Downloaded or decoded content piped into a shell: %s | %s", source, shell);
-		} else if (strcmp(source, "cat") == 0 && up->n_words == 1 && up->n_redirs > 0) {
+				  "Downloaded or decoded content piped into a shell: %s | %s", source.name,
+				  shell->name);
+		} else if ((source.kind & CG_PROG_CAT) && up->n_words == 1 && up->n_redirs > 0) {
 			v = check_stdin_script(c, up, shell);   /* cat <<EOF | sh: the here-document is the script */
-		} else if (cg_is_literal_text(source, w, up->n_words)) {
+		} else if (cg_is_literal_text(&source, w, up->n_words)) {
 			char **argv = texts_of(w, 1, up->n_words);
 			char *text = argv ? cg_canonical_join(argv, up->n_words - 1) : NULL;
 			free(argv);
@@ -581,7 +600,8 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 			free(text);
 		} else {
 			v = block(c, "injection", "generated-to-shell",
-				  "Output of '%s' piped into a shell: the script cannot be checked", source);
+				  "Output of '%s' piped into a shell: the script cannot be checked",
+				  source.name);
 		}
 		free(w);
 	}
@@ -590,7 +610,7 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 
 static enum cg_verdict check_structure(struct checker *c, const struct cg_script *s)
 {
-	char program[NAME_MAX + 1], source[NAME_MAX + 1];
+	struct cg_program prog, source;
 	enum cg_wrap_kind kind;
 
 	/* Fork bombs: a function that starts itself in a pipeline or in the
@@ -612,15 +632,15 @@ static enum cg_verdict check_structure(struct checker *c, const struct cg_script
 			continue;
 		if (!(w = cwords_of(sc)))
 			return out_of_memory(c);
-		final_program(sc, w, program, sizeof(program), &kind);
+		final_program(sc, w, &prog, &kind);
 		free(w);
-		bool is_source = strcmp(program, ".") == 0 || strcmp(program, "source") == 0;
-		if (kind != CG_WRAP_STDIN_SHELL && !is_source && !cg_is_shell(program) &&
-		    !cg_is_interpreter(program))
+		bool is_source = prog.kind & CG_PROG_SOURCES;
+		if (kind != CG_WRAP_STDIN_SHELL && !is_source &&
+		    !(prog.kind & (CG_PROG_SHELL | CG_PROG_INTERPRETER)))
 			continue;
 		/* curl ... | sh, echo '...' | sh */
 		if (sc->pipe_index > 0 && (kind == CG_WRAP_STDIN_SHELL || is_source) &&
-		    check_piped_script(c, s, i, program) == CG_BLOCK)
+		    check_piped_script(c, s, i, &prog) == CG_BLOCK)
 			return CG_BLOCK;
 		/* bash <(curl ...), . <(curl ...) */
 		bool has_substitution = false;
@@ -631,10 +651,10 @@ static enum cg_verdict check_structure(struct checker *c, const struct cg_script
 			if (sc->redirs[k].target.flags & CG_WORD_CMDSUB)
 				has_substitution = true;   /* bash < <(curl ...) */
 		for (size_t j = 0; has_substitution && j < s->n_cmds; j++) {
-			if (is_inside(s, j, i) && cmd_fetches(&s->cmds[j], source, sizeof(source))) {
+			if (is_inside(s, j, i) && cmd_fetches(&s->cmds[j], &source)) {
 				return block(c, "injection", "download-to-shell",
 					     "Downloaded or decoded content run by a shell: %s <(%s)",
-					     program, source);
+					     prog.name, source.name);
 			}
 		}
 	}

@@ -39,11 +39,34 @@ void cg_program_name(const char *word, char *out, size_t size);
  * the basename of the file it resolves to (through symlinks); else "". */
 void cg_program_target(const char *word, char *out, size_t size);
 
+/* What the checks know of a program by its name: one table lookup per
+ * command word answers every question (a shell? a wrapper, and which of
+ * its options take an argument?) instead of a scan of one list each. */
+enum {
+	CG_PROG_SHELL = 1u << 0,        /* sh, bash, ...: -c STRING, a script file, or stdin */
+	CG_PROG_INTERPRETER = 1u << 1,  /* python, perl, ...: with no script, code from stdin */
+	CG_PROG_LOADER = 1u << 2,       /* ld-linux-x86-64.so.2, ld.so: runs its first operand */
+	CG_PROG_CHANGES_DIR = 1u << 3,  /* cd, pushd */
+	CG_PROG_SOURCES = 1u << 4,      /* ., source */
+	CG_PROG_CAT = 1u << 5,          /* cat */
+};
+
+struct cg_program_entry;   /* canon.c's table */
+
+struct cg_program {
+	char name[NAME_MAX + 1];               /* as cg_program_name() gives it */
+	unsigned kind;                         /* CG_PROG_*, and canon.c's own bits */
+	const struct cg_program_entry *entry;  /* NULL when the name has no role */
+};
+
+/* Name and classify the program of a command word. */
+void cg_program_identify(const char *word, struct cg_program *out);
+
 enum cg_wrap_kind {
 	CG_WRAP_NONE,      /* an ordinary program: words[0] runs with the rest as arguments */
 	CG_WRAP_PREFIX,    /* env, nice, timeout, ...: the payload command starts at `next` */
 	CG_WRAP_SCRIPT,    /* sh -c STRING, env -S STRING, eval WORDS: `script` holds the text */
-	CG_WRAP_FIND,      /* find ... -exec CMD ; : see cg_find_exec() */
+	CG_WRAP_FIND,      /* find ... -exec CMD ; : the checker walks its expression */
 	CG_WRAP_QUERY,     /* command -v, type: runs nothing */
 	CG_WRAP_STDIN_SHELL, /* a shell or interpreter with no script: reads stdin */
 };
@@ -56,30 +79,28 @@ struct cg_unwrap {
 	bool script_is_joined;/* SCRIPT: eval: the script is words[1..n) joined */
 };
 
-/* Classify words[0..n) (the program name is `program`). */
-void cg_unwrap(const char *program, const struct cg_cword *words, size_t n, struct cg_unwrap *u);
+/* Classify words[0..n) (the program is `prog`). */
+void cg_unwrap(const struct cg_program *prog, const struct cg_cword *words, size_t n,
+	       struct cg_unwrap *u);
 
 /* Indices of the words that a program takes as text or a pattern, not as
  * paths (echo's arguments, grep's pattern, awk's program, sed's script,
  * python -c CODE, ...): sets is_text[i] for i in [1, n). */
-void cg_mark_text_words(const char *program, const struct cg_cword *words, size_t n, bool *is_text);
+void cg_mark_text_words(const struct cg_program *prog, const struct cg_cword *words, size_t n,
+			bool *is_text);
 
-/* Is `program` a shell (sh, bash, ...) or an interpreter that runs code
- * from stdin when given no script? */
-bool cg_is_shell(const char *program);
 /* Is `program` the dynamic loader (ld-linux-x86-64.so.2, ld.so, ...)?  Run
  * as a program it maps and starts its first operand without an execve. */
 bool cg_is_dynamic_loader(const char *program);
 /* The index in argv of the program a loader command line runs, or 0. */
 size_t cg_loader_program(char *const argv[], size_t argc);
-bool cg_is_interpreter(const char *program);
 /* Does this command fetch from the network or decode data (curl, wget,
  * base64 -d, xxd -r, ...)? */
-bool cg_is_fetch_or_decode(const char *program, const struct cg_cword *words, size_t n);
+bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_cword *words, size_t n);
 /* Is this command's output plain text the static check can read (echo or
  * printf of literal words without escapes)?  Then text piped into a shell
  * is checked as a script; any other producer is not readable statically. */
-bool cg_is_literal_text(const char *program, const struct cg_cword *words, size_t n);
+bool cg_is_literal_text(const struct cg_program *prog, const struct cg_cword *words, size_t n);
 
 /* net.c */
 enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_event *ev,
