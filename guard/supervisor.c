@@ -57,7 +57,7 @@ struct child_msg {
 static const char *const step_names[] = {
 	"parent death signal", "process group", "cgroup", "output", "rlimits",
 	"capability bounding set", "user", "capabilities", "no_new_privs", "landlock",
-	"seccomp", "set-up from the supervisor", "pid namespace",
+	"seccomp", "set-up channel", "pid namespace",
 };
 
 enum child_step {
@@ -65,17 +65,7 @@ enum child_step {
 	STEP_USER, STEP_CAPS, STEP_NNP, STEP_LANDLOCK, STEP_SECCOMP, STEP_SETUP, STEP_PIDNS,
 };
 
-/* The Landlock ruleset and the BPF are built by the parent while the
- * child joins the cgroups (a migration waits for an RCU grace period,
- * about a millisecond): the BPF through this shared mapping, the ruleset
- * fd with SCM_RIGHTS, then one byte says go (0) or give up. */
 enum { MAX_BPF_INSNS = 4096 };
-
-struct shared_setup {
-	uint64_t proc_rights;   /* Landlock rights for the run's own /proc */
-	unsigned short len;
-	struct sock_filter insns[MAX_BPF_INSNS];
-};
 
 /* Everything the child uses, built before fork. */
 struct child_plan {
@@ -96,7 +86,9 @@ struct child_plan {
 	pid_t parent;
 	sigset_t old_mask;
 	int setup_fd;               /* the child's end of the set-up socket */
-	struct shared_setup *shared;
+	const struct cg_landlock *landlock;   /* the ruleset, ready (ruleset_fd -1: none) */
+	uint64_t proc_rights;       /* Landlock rights for the run's own /proc */
+	const struct cg_filter *filter;
 	const struct cg_cgroup *cgroup;
 	bool pid_ns;                /* try a pid namespace of its own */
 };
@@ -149,54 +141,6 @@ static void child_set_caps(const struct child_plan *plan)
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
-/* Wait for the parent's go, and the ruleset fd if it sends one. */
-static int child_receive(const struct child_plan *plan, struct cg_landlock *landlock)
-{
-	char verdict = 1;
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { &verdict, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	do
-		n = recvmsg(plan->setup_fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || verdict != 0)
-		return n < 0 ? -errno : -ECANCELED;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&landlock->ruleset_fd, CMSG_DATA(cm), sizeof(int));
-	return 0;
-}
-
-static int send_setup(int fd, char verdict, int ruleset_fd)
-{
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { &verdict, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(&control, 0, sizeof(control));
-	if (ruleset_fd >= 0 && verdict == 0) {
-		struct cmsghdr *cm;
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &ruleset_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 /* The wait status of `pid` to the supervisor, which takes the first one
  * it finds as the command's (see child_enter_pidns); then exit. */
 static __attribute__((noreturn)) void child_pass_status(const struct child_plan *plan, pid_t pid,
@@ -233,19 +177,30 @@ static __attribute__((noreturn)) void child_pass_status(const struct child_plan 
  * check relies on it).  Their reports go over the set-up socket. */
 static bool child_enter_pidns(const struct child_plan *plan)
 {
-	int lo = plan->setup_fd < plan->status_fd ? plan->setup_fd : plan->status_fd;
-	int hi = plan->setup_fd < plan->status_fd ? plan->status_fd : plan->setup_fd;
+	int keep[] = { plan->setup_fd, plan->status_fd, plan->landlock->ruleset_fd };
+	unsigned next = 3;
 	sigset_t all;
 	pid_t init, command;
 
 	/* These two never exec, so close-on-exec would leave them holding the
 	 * caller's files (and sockets the supervisor would count as the
-	 * run's); the set-up needs only these two from here on. */
-	if (lo > 3)
-		syscall(SYS_close_range, 3, lo - 1, 0);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	 * run's); the set-up needs only the channel, the status pipe and the
+	 * ruleset from here on.  Closed: every gap between them, in order. */
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (size_t i = 0; i < 3; i++) {
+		if (keep[i] < (int)next)
+			continue;
+		if ((unsigned)keep[i] > next)
+			syscall(SYS_close_range, next, keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, next, ~0U, 0);
 	if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0)
 		return false;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -262,8 +217,9 @@ static bool child_enter_pidns(const struct child_plan *plan)
 		child_pass_status(plan, init, false);
 	}
 	/* pid 1: getppid() is 0 here whoever the parent is, so a parent
-	 * killed before this line goes unnoticed (the set-up then waits
-	 * for a go that never comes). */
+	 * killed before this line goes unnoticed (the command's report then
+	 * finds no reader and it exits 125; an exec it tried anyway would
+	 * find no listener and fail). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(plan, STAGE_SETUP, STEP_PDEATHSIG, errno);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -286,7 +242,7 @@ static bool child_enter_pidns(const struct child_plan *plan)
  * top), so the same rights go to the new one. */
 static int child_grant_proc(const struct child_plan *plan, int ruleset_fd)
 {
-	struct landlock_path_beneath_attr attr = { .allowed_access = plan->shared->proc_rights };
+	struct landlock_path_beneath_attr attr = { .allowed_access = plan->proc_rights };
 	int rc = 0;
 
 	if (ruleset_fd < 0 || !attr.allowed_access)
@@ -304,8 +260,6 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 {
 	struct child_msg msg = { STAGE_READY, 0, 0 };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	struct cg_landlock landlock = { .ruleset_fd = -1 };
-	struct cg_filter filter = { 0 };
 	int rc, listener;
 	bool in_pidns;
 	char hello = 0;
@@ -346,15 +300,11 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 	 * credentials the kernel attaches to this byte (SO_PASSCRED). */
 	if (send(plan->setup_fd, &hello, 1, MSG_NOSIGNAL) != 1)
 		child_fail(plan, STAGE_SETUP, STEP_SETUP, errno);
-	if ((rc = child_receive(plan, &landlock)))
-		child_fail(plan, STAGE_SETUP, STEP_SETUP, -rc);
-	if (in_pidns && (rc = child_grant_proc(plan, landlock.ruleset_fd)))
+	if (in_pidns && (rc = child_grant_proc(plan, plan->landlock->ruleset_fd)))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
-	if ((rc = cg_landlock_apply(&landlock)))
+	if ((rc = cg_landlock_apply(plan->landlock)))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
-	filter.prog.len = plan->shared->len;
-	filter.prog.filter = plan->shared->insns;
-	listener = cg_filter_install(&filter);
+	listener = cg_filter_install(plan->filter);
 	if (listener < 0)
 		child_fail(plan, STAGE_SETUP, STEP_SECCOMP, -listener);
 	/* From here every execve waits for the supervisor, which takes the
@@ -914,7 +864,6 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
 	int signal_fd = -1, pidfd = -1, was_subreaper = 0, one = 1;
 	bool in_pidns = false;
-	struct shared_setup *shared = MAP_FAILED;
 	int64_t start_ms = now_ms();
 	sigset_t chld;
 	ssize_t got;
@@ -993,15 +942,12 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	plan.parent = rs.sup.self;
 	plan.pid_ns = true;
 
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
-	if (shared == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_sock) ||
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_sock) ||
 	    setsockopt(setup_sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
 		rc = -errno;
 		cg_error_set(err, NULL, 0, "run", "set-up channel: %s", strerror(errno));
 		goto out;
 	}
-	plan.shared = shared;
 	plan.setup_fd = setup_sock[1];
 	if ((rc = cg_output_open(&rs.out, opt, err)))
 		goto out;
@@ -1012,6 +958,23 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "pipe: %s", strerror(errno));
 		goto out;
 	}
+	/* The layers, while the cgroup warm-up's grace period passes.
+	 * Monitor mode records file accesses instead of refusing them, which
+	 * only the notifications can do, so it goes without Landlock. */
+	if (!opt->monitor && (rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err)))
+		goto out;
+	if ((rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err)))
+		goto out;
+	if (filter.prog.len > MAX_BPF_INSNS) {
+		rc = -E2BIG;
+		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);
+		goto out;
+	}
+	rs.sup.traps_files = filter.traps_files;
+	plan.landlock = &landlock;
+	plan.proc_rights = proc_rights(s);
+	plan.filter = &filter;
+
 	/* The warm-up holds cgroup_mutex while it waits: our mkdirs would
 	 * wait for it anyway. */
 	cg_run_warm_up_join(opt->warm_up);
@@ -1057,30 +1020,8 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	close(setup_sock[1]);
 	setup_sock[1] = -1;
 
-	/* While the child joins the cgroups.  Monitor mode records file
-	 * accesses instead of refusing them, which only the notifications
-	 * can do, so it goes without Landlock. */
-	if (!opt->monitor)
-		rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err);
-	if (!rc)
-		rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err);
-	if (!rc && filter.prog.len > MAX_BPF_INSNS) {
-		rc = -E2BIG;
-		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);
-	}
-	rs.sup.traps_files = filter.traps_files;
-	if (!rc) {
-		memcpy(shared->insns, filter.prog.filter, filter.prog.len * sizeof(struct sock_filter));
-		shared->len = filter.prog.len;
-		shared->proc_rights = proc_rights(s);
-	}
-	if (send_setup(setup_sock[0], rc ? 1 : 0, landlock.ruleset_fd) && !rc) {
-		rc = -EIO;
-		cg_error_set(err, NULL, 0, "run", "the command's set-up ended early");
-	}
 	/* while the child installs its layers: the parent would only wait */
-	if (!rc)
-		cg_cgroup_watchdog_start(&rs.cgroup);
+	cg_cgroup_watchdog_start(&rs.cgroup);
 	for (int i = 0; i < 2; i++) {
 		close(rs.out.pipe_wr[i]);
 		rs.out.pipe_wr[i] = -1;
@@ -1088,11 +1029,9 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	cg_cgroup_close_fds(&rs.cgroup);
 
 	do
-		got = rc ? 0 : read(status_pipe[0], &msg, sizeof(msg));
+		got = read(status_pipe[0], &msg, sizeof(msg));
 	while (got < 0 && errno == EINTR);
-	if (rc) {
-		/* err already says why */
-	} else if (got == sizeof(msg) && msg.stage == STAGE_READY) {
+	if (got == sizeof(msg) && msg.stage == STAGE_READY) {
 		in_pidns = rs.sup.pid_ns = msg.step != 0;
 		rs.sup.child = command_pid(setup_sock[0]);
 		errno = ESRCH;
@@ -1166,8 +1105,6 @@ out:
 		if (setup_sock[i] >= 0)
 			close(setup_sock[i]);
 	}
-	if (shared != MAP_FAILED)
-		munmap(shared, sizeof(*shared));
 	if (!was_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (mask_set)
