@@ -74,7 +74,7 @@ size_t cg_loader_program(char *const argv[], size_t argc)
 	return 0;
 }
 
-static bool has_word(const struct cg_cword *w, size_t n, const char *const list[])
+static bool has_word(const struct cg_word *w, size_t n, const char *const list[])
 {
 	for (size_t i = 1; i < n; i++)
 		if (is_one_of(w[i].text, list))
@@ -275,16 +275,29 @@ static const struct cg_program_entry programs[] = {
 	{ .name = "zstdcat", .kind = PROG_FETCH },
 };
 
-static int entry_cmp(const void *key, const void *entry)
-{
-	return strcmp(key, ((const struct cg_program_entry *)entry)->name);
-}
-
 void cg_program_identify(const char *word, struct cg_program *out)
 {
+	size_t lo = 0, hi = sizeof(programs) / sizeof(programs[0]);
+	const char *name = out->name;
+	unsigned char first;
+
 	cg_program_name(word, out->name, sizeof(out->name));
-	out->entry = bsearch(out->name, programs, sizeof(programs) / sizeof(programs[0]),
-			     sizeof(programs[0]), entry_cmp);
+	/* Binary search; the first bytes decide most steps without a call. */
+	first = (unsigned char)name[0];
+	out->entry = NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		unsigned char c = (unsigned char)programs[mid].name[0];
+		int cmp = c != first ? (c < first ? -1 : 1) : strcmp(programs[mid].name, name);
+		if (cmp == 0) {
+			out->entry = &programs[mid];
+			break;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	if (out->entry)
 		out->kind = out->entry->kind;
 	else if (strncmp(out->name, "python3.", 8) == 0)   /* python3.11 and friends */
@@ -298,14 +311,14 @@ static enum special special_of(const struct cg_program *prog)
 	return prog->entry ? prog->entry->special : SPECIAL_NONE;
 }
 
-bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_cword *w, size_t n)
+bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_word *w, size_t n)
 {
 	if (prog->kind & PROG_FETCH)
 		return true;
 	return prog->entry && prog->entry->decode_words && has_word(w, n, prog->entry->decode_words);
 }
 
-bool cg_is_literal_text(const struct cg_program *prog, const struct cg_cword *w, size_t n)
+bool cg_is_literal_text(const struct cg_program *prog, const struct cg_word *w, size_t n)
 {
 	bool is_printf = special_of(prog) == SPECIAL_PRINTF;
 
@@ -340,7 +353,7 @@ static bool is_assignment(const char *s)
 }
 
 /* sh [-opts] -c STRING [name args...]  |  sh [-opts] FILE  |  sh (stdin) */
-static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+static void unwrap_shell(const struct cg_word *w, size_t n, struct cg_unwrap *u)
 {
 	bool has_c = false, has_s = false;
 	size_t i;
@@ -380,7 +393,7 @@ static void unwrap_shell(const struct cg_cword *w, size_t n, struct cg_unwrap *u
 
 /* python -c CODE, perl -e CODE, node -e CODE run code given as text; the
  * command rules see it as arguments.  With no script at all they read stdin. */
-static void unwrap_interpreter(const struct cg_cword *w, size_t n, struct cg_unwrap *u)
+static void unwrap_interpreter(const struct cg_word *w, size_t n, struct cg_unwrap *u)
 {
 	for (size_t i = 1; i < n; i++) {
 		const char *s = w[i].text;
@@ -396,7 +409,7 @@ static void unwrap_interpreter(const struct cg_cword *w, size_t n, struct cg_unw
 	u->kind = CG_WRAP_STDIN_SHELL;
 }
 
-void cg_unwrap(const struct cg_program *prog, const struct cg_cword *w, size_t n,
+void cg_unwrap(const struct cg_program *prog, const struct cg_word *w, size_t n,
 	       struct cg_unwrap *u)
 {
 	const struct cg_program_entry *e = prog->entry;
@@ -544,7 +557,7 @@ void cg_unwrap(const struct cg_program *prog, const struct cg_cword *w, size_t n
 	}
 }
 
-void cg_mark_text_words(const struct cg_program *prog, const struct cg_cword *w, size_t n,
+void cg_mark_text_words(const struct cg_program *prog, const struct cg_word *w, size_t n,
 			bool *is_text)
 {
 	static const char *const code_flags[] = { "-c", "-e", "-E", "--eval", "-p", "--print",

@@ -37,16 +37,30 @@ static enum cg_verdict check_script(struct checker *c, const char *text, size_t 
 static enum cg_verdict block(struct checker *c, const char *category, const char *rule,
 			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+static void copy_field(char *out, size_t size, const char *s)
+{
+	size_t n = s ? strnlen(s, size - 1) : 0;
+
+	if (n)
+		memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Fills the reason as cg_reason_set() would, formatting the message once:
+ * most of the corpus is blocked, and each snprintf costs. */
 static enum cg_verdict block(struct checker *c, const char *category, const char *rule,
 			     const char *fmt, ...)
 {
+	struct cg_reason *why = c->why;
 	va_list ap;
-	char msg[sizeof(c->why->message)];
 
+	if (!why)
+		return CG_BLOCK;
+	copy_field(why->category, sizeof(why->category), category);
+	copy_field(why->rule, sizeof(why->rule), rule);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(why->message, sizeof(why->message), fmt, ap);
 	va_end(ap);
-	cg_reason_set(c->why, category, rule, "%s", msg);
 	return CG_BLOCK;
 }
 
@@ -246,29 +260,29 @@ static enum cg_verdict check_path_word(struct checker *c, const char *word, unsi
 
 /* ------------------------------------------------------------- commands */
 
-/* Word arrays live on the heap: a 1 MB script can hold half a million
- * words, far too many for the stack. */
-static struct cg_cword *cwords_of(const struct cg_simple_cmd *sc)
-{
-	struct cg_cword *w = malloc((sc->n_words + 1) * sizeof(*w));
+/* Arrays per word live on the stack up to this many words, else on the
+ * heap: a 1 MB script can hold half a million words. */
+#define STACK_WORDS 64
 
-	if (!w)
-		return NULL;
-	for (size_t i = 0; i < sc->n_words; i++)
-		w[i] = (struct cg_cword){ sc->words[i].text, sc->words[i].flags };
-	return w;
-}
-
-static char **texts_of(const struct cg_cword *w, size_t from, size_t n)
+/* The texts of w[from..n) as an argv (NULL-terminated) in `stack` when
+ * they fit (STACK_WORDS + 1 entries), else in a heap array the caller
+ * frees; NULL when out of memory. */
+static char **texts_of(const struct cg_word *w, size_t from, size_t n, char **stack)
 {
-	char **argv = malloc((n - from + 1) * sizeof(*argv));
+	char **argv = n - from < STACK_WORDS ? stack : malloc((n - from + 1) * sizeof(*argv));
 
 	if (!argv)
 		return NULL;
 	for (size_t i = from; i < n; i++)
-		argv[i - from] = (char *)w[i].text;
+		argv[i - from] = w[i].text;
 	argv[n - from] = NULL;
 	return argv;
+}
+
+static void texts_free(char **argv, char **stack)
+{
+	if (argv != stack)
+		free(argv);
 }
 
 static enum cg_verdict out_of_memory(struct checker *c)
@@ -276,26 +290,27 @@ static enum cg_verdict out_of_memory(struct checker *c)
 	return block(c, "internal", "", "out of memory");
 }
 
-static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
+static enum cg_verdict check_command(struct checker *c, const struct cg_word *w, size_t n,
 				     const struct cg_simple_cmd *sc);
 
-static enum cg_verdict check_rules(struct checker *c, const char *program, const struct cg_cword *w,
+static enum cg_verdict check_rules(struct checker *c, const char *program, const struct cg_word *w,
 				   size_t n)
 {
-	char **args = texts_of(w, 1, n);
+	char *stack[STACK_WORDS + 1];
+	char **args = texts_of(w, 1, n, stack);
 	struct cg_rule_match m;
 	bool is_blocked;
 
 	if (!args)
 		return out_of_memory(c);
 	is_blocked = cg_rules_blocks(c->ctx->policy, program, args, n - 1, &m);
-	free(args);
+	texts_free(args, stack);
 	if (is_blocked)
 		return block(c, m.category, m.id, "%s", m.reason);
 	return CG_ALLOW;
 }
 
-static bool any_expands(const struct cg_cword *w, size_t from, size_t n)
+static bool any_expands(const struct cg_word *w, size_t from, size_t n)
 {
 	for (size_t i = from; i < n; i++)
 		if (w[i].flags & CG_WORD_EXPANDS)
@@ -314,7 +329,7 @@ static bool is_find_pattern_option(const char *s)
 	return false;
 }
 
-static enum cg_verdict check_find(struct checker *c, const struct cg_cword *w, size_t n)
+static enum cg_verdict check_find(struct checker *c, const struct cg_word *w, size_t n)
 {
 	size_t i = 1;
 
@@ -341,16 +356,17 @@ static enum cg_verdict check_find(struct checker *c, const struct cg_cword *w, s
 	return CG_ALLOW;
 }
 
-static enum cg_verdict check_script_word(struct checker *c, const struct cg_cword *w, size_t n,
+static enum cg_verdict check_script_word(struct checker *c, const struct cg_word *w, size_t n,
 					 const struct cg_unwrap *u, const char *program)
 {
 	if (u->script_is_joined) {   /* eval WORDS */
 		if (!c->is_runtime && any_expands(w, 1, n))
 			return block(c, "injection", "eval", "eval of a non-literal argument: %s",
 				     w[1].text);
-		char **argv = texts_of(w, 1, n);
+		char *stack[STACK_WORDS + 1];
+		char **argv = texts_of(w, 1, n, stack);
 		char *joined = argv ? cg_canonical_join(argv, n - 1) : NULL;
-		free(argv);
+		texts_free(argv, stack);
 		if (!joined)
 			return out_of_memory(c);
 		enum cg_verdict v = check_script(c, joined, strlen(joined));
@@ -371,7 +387,9 @@ static enum cg_verdict check_script_word(struct checker *c, const struct cg_cwor
  * by the interpreter's command rules (fork while fork). */
 static enum cg_verdict check_code_text(struct checker *c, const char *interpreter, const char *text)
 {
-	struct cg_cword w[3] = { { interpreter, 0 }, { "-e", 0 }, { text, 0 } };
+	struct cg_word w[3] = {
+		{ (char *)interpreter, 0 }, { (char *)"-e", 0 }, { (char *)text, 0 },
+	};
 
 	return check_rules(c, interpreter, w, 3);
 }
@@ -425,26 +443,28 @@ static enum cg_verdict check_source_stdin(struct checker *c, const struct cg_sim
 }
 
 static enum cg_verdict check_args_paths(struct checker *c, const struct cg_program *prog,
-					const struct cg_cword *w, size_t from, size_t n)
+					const struct cg_word *w, size_t from, size_t n)
 {
 	enum cg_verdict v = CG_ALLOW;
+	bool stack[STACK_WORDS + 1] = { false };
 	bool *is_text;
 
 	if (c->is_runtime)
 		return CG_ALLOW;
-	is_text = calloc(n + 1, sizeof(*is_text));
+	is_text = n < STACK_WORDS ? stack : calloc(n + 1, sizeof(*is_text));
 	if (!is_text)
 		return out_of_memory(c);
 	cg_mark_text_words(prog, w, n, is_text);
 	for (size_t i = from; v == CG_ALLOW && i < n; i++)
 		if (!is_text[i])
 			v = check_path_word(c, w[i].text, w[i].flags);
-	free(is_text);
+	if (is_text != stack)
+		free(is_text);
 	return v;
 }
 
 /* After an allowed "cd DIR" / "pushd DIR", later relative paths resolve there. */
-static void follow_cd(struct checker *c, const struct cg_program *prog, const struct cg_cword *w,
+static void follow_cd(struct checker *c, const struct cg_program *prog, const struct cg_word *w,
 		      size_t n)
 {
 	char next[PATH_MAX];
@@ -461,7 +481,7 @@ static void follow_cd(struct checker *c, const struct cg_program *prog, const st
 		memcpy(c->cwd, next, strlen(next) + 1);
 }
 
-static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w, size_t n,
+static enum cg_verdict check_command(struct checker *c, const struct cg_word *w, size_t n,
 				     const struct cg_simple_cmd *sc)
 {
 	char target[NAME_MAX + 1];
@@ -519,7 +539,7 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_cword *w
 /* ------------------------------------------------------------ structure */
 
 /* The program a simple command finally runs, through prefix wrappers. */
-static void final_program(const struct cg_simple_cmd *sc, const struct cg_cword *w,
+static void final_program(const struct cg_simple_cmd *sc, const struct cg_word *w,
 			  struct cg_program *prog, enum cg_wrap_kind *kind)
 {
 	size_t n = sc->n_words, off = 0;
@@ -542,16 +562,10 @@ static void final_program(const struct cg_simple_cmd *sc, const struct cg_cword 
 /* Does the command fetch or decode?  `source` gets its final program. */
 static bool cmd_fetches(const struct cg_simple_cmd *sc, struct cg_program *source)
 {
-	struct cg_cword *w = cwords_of(sc);
 	enum cg_wrap_kind kind;
-	bool fetches;
 
-	if (!w)
-		return true;   /* out of memory: assume the worst */
-	final_program(sc, w, source, &kind);
-	fetches = sc->n_words > 0 && cg_is_fetch_or_decode(source, w, sc->n_words);
-	free(w);
-	return fetches;
+	final_program(sc, sc->words, source, &kind);
+	return sc->n_words > 0 && cg_is_fetch_or_decode(source, sc->words, sc->n_words);
 }
 
 static bool is_inside(const struct cg_script *s, size_t cmd, size_t ancestor)
@@ -577,14 +591,12 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 	/* A pipeline's commands are contiguous among those of its depth. */
 	for (size_t j = i; v == CG_ALLOW && j-- > 0;) {
 		const struct cg_simple_cmd *up = &s->cmds[j];
-		struct cg_cword *w;
+		const struct cg_word *w = up->words;
 
 		if (up->depth == sc->depth && up->pipeline != sc->pipeline)
 			break;
 		if (up->pipeline != sc->pipeline || up->pipe_index >= sc->pipe_index || up->n_words == 0)
 			continue;
-		if (!(w = cwords_of(up)))
-			return out_of_memory(c);
 		final_program(up, w, &source, &kind);
 		if (cg_is_fetch_or_decode(&source, w, up->n_words)) {
 			v = block(c, "injection", "download-to-shell",
@@ -593,9 +605,10 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 		} else if ((source.kind & CG_PROG_CAT) && up->n_words == 1 && up->n_redirs > 0) {
 			v = check_stdin_script(c, up, shell);   /* cat <<EOF | sh: the here-document is the script */
 		} else if (cg_is_literal_text(&source, w, up->n_words)) {
-			char **argv = texts_of(w, 1, up->n_words);
+			char *stack[STACK_WORDS + 1];
+			char **argv = texts_of(w, 1, up->n_words, stack);
 			char *text = argv ? cg_canonical_join(argv, up->n_words - 1) : NULL;
-			free(argv);
+			texts_free(argv, stack);
 			v = text ? check_stdin_text(c, shell, text) : out_of_memory(c);
 			free(text);
 		} else {
@@ -603,7 +616,6 @@ static enum cg_verdict check_piped_script(struct checker *c, const struct cg_scr
 				  "Output of '%s' piped into a shell: the script cannot be checked",
 				  source.name);
 		}
-		free(w);
 	}
 	return v;
 }
@@ -627,13 +639,9 @@ static enum cg_verdict check_structure(struct checker *c, const struct cg_script
 
 	for (size_t i = 0; i < s->n_cmds; i++) {
 		const struct cg_simple_cmd *sc = &s->cmds[i];
-		struct cg_cword *w;
 		if (sc->n_words == 0)
 			continue;
-		if (!(w = cwords_of(sc)))
-			return out_of_memory(c);
-		final_program(sc, w, &prog, &kind);
-		free(w);
+		final_program(sc, sc->words, &prog, &kind);
 		bool is_source = prog.kind & CG_PROG_SOURCES;
 		if (kind != CG_WRAP_STDIN_SHELL && !is_source &&
 		    !(prog.kind & (CG_PROG_SHELL | CG_PROG_INTERPRETER)))
@@ -751,14 +759,8 @@ static enum cg_verdict check_script(struct checker *c, const char *text, size_t 
 		v = check_structure(c, s);
 	for (size_t i = 0; v == CG_ALLOW && i < s->n_cmds; i++) {
 		const struct cg_simple_cmd *sc = &s->cmds[i];
-		struct cg_cword *w = cwords_of(sc);
 
-		if (!w) {
-			v = out_of_memory(c);
-			break;
-		}
-		v = check_command(c, w, sc->n_words, sc);
-		free(w);
+		v = check_command(c, sc->words, sc->n_words, sc);
 		if (v == CG_ALLOW && !c->is_runtime)
 			v = check_redirections(c, sc);
 	}
@@ -781,7 +783,7 @@ enum cg_verdict cg_check_argv(const struct cg_context *ctx, char *const argv[], 
 			      struct cg_reason *why)
 {
 	struct checker c = { .ctx = ctx, .why = why };
-	struct cg_cword *w;
+	struct cg_word *w;
 	enum cg_verdict v;
 
 	if (argc == 0)
@@ -790,7 +792,7 @@ enum cg_verdict cg_check_argv(const struct cg_context *ctx, char *const argv[], 
 	if (!w)
 		return out_of_memory(&c);
 	for (size_t i = 0; i < argc; i++)
-		w[i] = (struct cg_cword){ argv[i], 0 };
+		w[i] = (struct cg_word){ argv[i], 0 };
 	v = check_command(&c, w, argc, NULL);
 	free(w);
 	if (v == CG_ALLOW)

@@ -26,11 +26,8 @@ bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_
 
 /* canon.c */
 
-/* A command word as the checks see it. */
-struct cg_cword {
-	const char *text;
-	unsigned flags;   /* CG_WORD_* from shell.h; 0 for argv input */
-};
+/* Command words are struct cg_word (shell.h) wherever they come from: a
+ * parsed script's words are checked in place, an argv's carry no flags. */
 
 /* Write the program name of a command word: the basename after lexical
  * normalisation ("/usr//bin/../bin/sudo" -> "sudo").  size >= NAME_MAX+1. */
@@ -80,13 +77,13 @@ struct cg_unwrap {
 };
 
 /* Classify words[0..n) (the program is `prog`). */
-void cg_unwrap(const struct cg_program *prog, const struct cg_cword *words, size_t n,
+void cg_unwrap(const struct cg_program *prog, const struct cg_word *words, size_t n,
 	       struct cg_unwrap *u);
 
 /* Indices of the words that a program takes as text or a pattern, not as
  * paths (echo's arguments, grep's pattern, awk's program, sed's script,
  * python -c CODE, ...): sets is_text[i] for i in [1, n). */
-void cg_mark_text_words(const struct cg_program *prog, const struct cg_cword *words, size_t n,
+void cg_mark_text_words(const struct cg_program *prog, const struct cg_word *words, size_t n,
 			bool *is_text);
 
 /* Is `program` the dynamic loader (ld-linux-x86-64.so.2, ld.so, ...)?  Run
@@ -96,11 +93,11 @@ bool cg_is_dynamic_loader(const char *program);
 size_t cg_loader_program(char *const argv[], size_t argc);
 /* Does this command fetch from the network or decode data (curl, wget,
  * base64 -d, xxd -r, ...)? */
-bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_cword *words, size_t n);
+bool cg_is_fetch_or_decode(const struct cg_program *prog, const struct cg_word *words, size_t n);
 /* Is this command's output plain text the static check can read (echo or
  * printf of literal words without escapes)?  Then text piped into a shell
  * is checked as a script; any other producer is not readable statically. */
-bool cg_is_literal_text(const struct cg_program *prog, const struct cg_cword *words, size_t n);
+bool cg_is_literal_text(const struct cg_program *prog, const struct cg_word *words, size_t n);
 
 /* net.c */
 enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_event *ev,

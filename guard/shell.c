@@ -8,10 +8,10 @@
  * list right after the command whose word holds them.  An unquoted
  * here-document body is scanned the same way once it has been read.
  *
- * Everything allocated is either reachable from the cg_script under
- * construction or held in a local buffer that its function frees on every
- * path, so cg_script_free() cleans up after an error anywhere.  Every
- * recursion goes through enter(), which bounds the nesting.
+ * Everything the script holds is allocated in its arena (see "memory"
+ * below); a local buffer is freed by its function on every path; so
+ * cg_script_free() cleans up after an error anywhere.  Every recursion
+ * goes through enter(), which bounds the nesting.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,23 +22,185 @@
 
 #include "guard/shell.h"
 
+/* ---------------------------------------------------------------- memory */
+
+/* Everything a script holds (its arrays, word texts, here-document bodies)
+ * lives in one arena that cg_script_free() releases at once: a decision
+ * parses a short command and drops it, and a malloc and a free per word
+ * and per array cost more than the rest of the parse.  A small script fits
+ * in the first chunk, whose head is the script itself.
+ *
+ * Under AddressSanitizer each allocation is followed by a poisoned gap and
+ * an array that grows poisons its old copy, so that overruns and stale
+ * pointers into a moved array are still caught (the fuzz target relies on
+ * it), as they were with malloc and realloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_REDZONE 16
+#define arena_poison(addr, size) ASAN_POISON_MEMORY_REGION(addr, size)
+#define arena_unpoison(addr, size) ASAN_UNPOISON_MEMORY_REGION(addr, size)
+#else
+#define ARENA_REDZONE 0
+#define arena_poison(addr, size) ((void)(addr), (void)(size))
+#define arena_unpoison(addr, size) ((void)(addr), (void)(size))
+#endif
+
+#define ARENA_ALIGN 8u
+#define ARENA_FIRST_BYTES 1024u      /* malloc's per-thread cache serves this size */
+#define ARENA_CHUNK_BYTES 8192u
+
+struct chunk {
+	struct chunk *next;   /* the chunk before it */
+	size_t size;          /* bytes after the header */
+	size_t used;
+};
+
+/* The script handed out, in front of the arena that holds it. */
+struct script_block {
+	struct cg_script script;   /* first: cg_script_free() gets the block from it */
+	struct chunk *chunks;      /* newest first; the last holds this block */
+};
+
+static char *chunk_data(struct chunk *c)
+{
+	return (char *)c + ((sizeof(*c) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+}
+
+static struct chunk *chunk_new(size_t total)
+{
+	struct chunk *c = malloc(total);
+
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->size = total - (size_t)(chunk_data(c) - (char *)c);
+	c->used = 0;
+	arena_poison(chunk_data(c), c->size);
+	return c;
+}
+
+/* n bytes aligned to ARENA_ALIGN, or NULL when out of memory. */
+static void *arena_alloc(struct script_block *b, size_t n)
+{
+	struct chunk *c = b->chunks;
+	size_t need = (n + ARENA_REDZONE + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
+	if (need < n)
+		return NULL;
+	if (c->size - c->used < need) {
+		size_t header = (size_t)(chunk_data(c) - (char *)c);
+		size_t total = need > ARENA_CHUNK_BYTES - header ? need + header : ARENA_CHUNK_BYTES;
+		struct chunk *fresh = chunk_new(total);
+		if (!fresh)
+			return NULL;
+		fresh->next = c;
+		b->chunks = c = fresh;
+	}
+	void *at = chunk_data(c) + c->used;
+	c->used += need;
+	arena_unpoison(at, n);
+	return at;
+}
+
+static char *arena_strndup(struct script_block *b, const char *s, size_t n)
+{
+	char *out = arena_alloc(b, n + 1);
+
+	if (out) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+	}
+	return out;
+}
+
+static struct script_block *script_block_new(void)
+{
+	struct chunk *c = chunk_new(ARENA_FIRST_BYTES);
+	struct script_block *b;
+
+	if (!c)
+		return NULL;
+	/* The block is the first allocation of its own arena. */
+	struct script_block boot = { .chunks = c };
+	b = arena_alloc(&boot, sizeof(*b));
+	*b = boot;
+	return b;
+}
+
+void cg_script_free(struct cg_script *s)
+{
+	struct chunk *c, *next;
+
+	if (!s)
+		return;
+	for (c = ((struct script_block *)s)->chunks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
+
+/* The arrays of cg_script carry no capacity: it is 4, or the next power of
+ * two at or above the count, so appending moves an array only when the
+ * count is 0 or such a power.  Returns the array with room for one more
+ * element, or NULL. */
+static void *arena_room_for_one(struct script_block *b, void *array, size_t count, size_t size)
+{
+	if (count != 0 && (count < 4 || (count & (count - 1))))
+		return array;
+	size_t capacity = count ? 2 * count : 4;
+	if (capacity > SIZE_MAX / size)
+		return NULL;
+	void *grown = arena_alloc(b, capacity * size);
+	if (grown && count) {
+		memcpy(grown, array, count * size);
+		arena_poison(array, count * size);
+	}
+	return grown;
+}
+
+/* The same rule for the parser's own arrays, which live on the heap. */
+static void *room_for_one(void *array, size_t count, size_t size)
+{
+	if (count != 0 && (count < 4 || (count & (count - 1))))
+		return array;
+	return realloc(array, (count ? 2 * count : 4) * size);
+}
+
 /* ---------------------------------------------------------------- text */
 
+/* A text being built: in the inline bytes while it fits, which is nearly
+ * always, else on the heap.  Never copied once in use (data may point into
+ * it). */
 struct buf {
 	char *data;
 	size_t len;
 	size_t cap;
+	char inline_data[64];
 };
 
 static int buf_add(struct buf *b, const char *s, size_t n)
 {
+	if (!b->data) {
+		b->data = b->inline_data;
+		b->cap = sizeof(b->inline_data);
+		b->len = 0;
+	}
 	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 16;
+		size_t cap = b->cap;
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		char *data = realloc(b->data, cap);
+		char *data = b->data == b->inline_data ? malloc(cap) : realloc(b->data, cap);
 		if (!data)
 			return -ENOMEM;
+		if (b->data == b->inline_data)
+			memcpy(data, b->inline_data, b->len);
 		b->data = data;
 		b->cap = cap;
 	}
@@ -53,32 +215,21 @@ static int buf_addc(struct buf *b, char c)
 	return buf_add(b, &c, 1);
 }
 
-/* Hands the text to the caller (NULL only when out of memory). */
-static char *buf_take(struct buf *b)
-{
-	char *s = b->data ? b->data : strdup("");
-
-	b->data = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
-
 static void buf_free(struct buf *b)
 {
-	free(b->data);
+	if (b->data != b->inline_data)
+		free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
 
-/* The arrays of cg_script carry no capacity: it is 4, or the next power of
- * two at or above the count, so appending reallocates only when the count
- * is 0 or such a power.  Returns the array with room for one more element,
- * or NULL. */
-static void *room_for_one(void *array, size_t count, size_t size)
+/* Moves the text into the script's arena (NULL only when out of memory). */
+static char *buf_take(struct script_block *arena, struct buf *b)
 {
-	if (count != 0 && (count < 4 || (count & (count - 1))))
-		return array;
-	return realloc(array, (count ? 2 * count : 4) * size);
+	char *s = arena_strndup(arena, b->data ? b->data : "", b->len);
+
+	buf_free(b);
+	return s;
 }
 
 static bool is_name_start(char c)
@@ -128,6 +279,7 @@ struct pending_heredoc {
 /* State of one cg_shell_parse() call, shared by all the texts it parses. */
 struct shared {
 	struct cg_script *script;
+	struct script_block *arena;   /* holds the script and all it points to */
 	char *err;
 	size_t err_size;
 	int rc;
@@ -243,44 +395,11 @@ static void leave(struct parser *p)
 
 /* ---------------------------------------------------------------- the script */
 
-static void word_free(struct cg_word *w)
-{
-	free(w->text);
-	w->text = NULL;
-}
-
-static void cmd_free(struct cg_simple_cmd *c)
-{
-	for (size_t i = 0; i < c->n_assigns; i++)
-		word_free(&c->assigns[i]);
-	for (size_t i = 0; i < c->n_words; i++)
-		word_free(&c->words[i]);
-	for (size_t i = 0; i < c->n_redirs; i++) {
-		word_free(&c->redirs[i].target);
-		free(c->redirs[i].heredoc);
-	}
-	free(c->assigns);
-	free(c->words);
-	free(c->redirs);
-}
-
-void cg_script_free(struct cg_script *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->n_cmds; i++)
-		cmd_free(&s->cmds[i]);
-	for (size_t i = 0; i < s->n_functions; i++)
-		free(s->functions[i].name);
-	free(s->cmds);
-	free(s->functions);
-	free(s);
-}
-
 static int new_cmd(struct parser *p, size_t *idx)
 {
 	struct cg_script *s = p->sh->script;
-	struct cg_simple_cmd *cmds = room_for_one(s->cmds, s->n_cmds, sizeof(*cmds));
+	struct cg_simple_cmd *cmds = arena_room_for_one(p->sh->arena, s->cmds, s->n_cmds,
+							sizeof(*cmds));
 
 	if (!cmds)
 		return oom(p);
@@ -297,16 +416,13 @@ static int new_cmd(struct parser *p, size_t *idx)
 	return 0;
 }
 
-/* Appends *w to an array of the script, which then owns its text (freed
- * here when the append fails). */
+/* Appends *w to an array of the script. */
 static int push_word(struct parser *p, struct cg_word **words, size_t *n, struct cg_word *w)
 {
-	struct cg_word *a = room_for_one(*words, *n, sizeof(*a));
+	struct cg_word *a = arena_room_for_one(p->sh->arena, *words, *n, sizeof(*a));
 
-	if (!a) {
-		word_free(w);
+	if (!a)
 		return oom(p);
-	}
 	*words = a;
 	a[(*n)++] = *w;
 	return 0;
@@ -314,7 +430,7 @@ static int push_word(struct parser *p, struct cg_word **words, size_t *n, struct
 
 static int push_literal(struct parser *p, size_t idx, const char *text)
 {
-	struct cg_word w = { .text = strdup(text), .flags = 0 };
+	struct cg_word w = { .text = arena_strndup(p->sh->arena, text, strlen(text)), .flags = 0 };
 	struct cg_simple_cmd *c = cmd_at(p, idx);
 
 	if (!w.text)
@@ -1072,7 +1188,6 @@ static int lex_array_element(struct parser *p, struct word_state *w, int holder,
 	if ((!*first && buf_addc(&w->text, ' ')) ||
 	    buf_add(&w->text, element.text, strlen(element.text)))
 		r = oom(p);
-	word_free(&element);
 	*first = false;
 	return r;
 }
@@ -1168,7 +1283,7 @@ static int lex_word(struct parser *p, struct cg_word *out, int holder, enum word
 		buf_free(&w.text);
 		return r;
 	}
-	out->text = buf_take(&w.text);
+	out->text = buf_take(p->sh->arena, &w.text);
 	if (!out->text)
 		return oom(p);
 	out->flags = w.flags;
@@ -1257,7 +1372,7 @@ static int read_heredoc(struct parser *p, const struct pending_heredoc *h)
 		buf_free(&body);
 		return r;
 	}
-	rd->heredoc = buf_take(&body);
+	rd->heredoc = buf_take(p->sh->arena, &body);
 	if (!rd->heredoc)
 		return oom(p);
 	if (rd->heredoc_quoted || !strpbrk(rd->heredoc, "$`"))
@@ -1363,11 +1478,10 @@ static int parse_redir(struct parser *p, size_t idx)
 	rd.heredoc_quoted = rd.kind == CG_REDIR_HEREDOC && (rd.target.flags & CG_WORD_QUOTED);
 
 	struct cg_simple_cmd *c = cmd_at(p, idx);
-	struct cg_redir *redirs = room_for_one(c->redirs, c->n_redirs, sizeof(*redirs));
-	if (!redirs) {
-		word_free(&rd.target);
+	struct cg_redir *redirs = arena_room_for_one(p->sh->arena, c->redirs, c->n_redirs,
+						     sizeof(*redirs));
+	if (!redirs)
 		return oom(p);
-	}
 	c->redirs = redirs;
 	redirs[c->n_redirs++] = rd;
 	if (rd.kind != CG_REDIR_HEREDOC)
@@ -1604,10 +1718,8 @@ static int parse_loop(struct parser *p)
 static int lex_loose_word(struct parser *p)
 {
 	struct cg_word w;
-	int r = lex_word(p, &w, -1, WORD_NORMAL);
 
-	word_free(&w);
-	return r;
+	return lex_word(p, &w, -1, WORD_NORMAL);
 }
 
 static int parse_for(struct parser *p)
@@ -1761,7 +1873,10 @@ static int parse_arith_command(struct parser *p, size_t *idx)
 		buf_free(&w.text);
 		return r;
 	}
-	struct cg_word expr = { .text = strndup(w.text.data + 2, w.text.len - 4), .flags = w.flags };
+	struct cg_word expr = {
+		.text = arena_strndup(p->sh->arena, w.text.data + 2, w.text.len - 4),
+		.flags = w.flags,
+	};
 	buf_free(&w.text);
 	if (!expr.text)
 		return oom(p);
@@ -1798,17 +1913,16 @@ static int parse_compound(struct parser *p)
 }
 
 /* The body of a function is a compound command; its commands, and those
- * carrying its redirections, belong to the function. Takes `name`. */
+ * carrying its redirections, belong to the function. */
 static int parse_function_body(struct parser *p, char *name, size_t at_pos)
 {
 	struct cg_script *s = p->sh->script;
-	struct cg_function *functions = room_for_one(s->functions, s->n_functions, sizeof(*functions));
+	struct cg_function *functions = arena_room_for_one(p->sh->arena, s->functions,
+							   s->n_functions, sizeof(*functions));
 	int saved = p->function, index, r;
 
-	if (!functions) {
-		free(name);
+	if (!functions)
 		return oom(p);
-	}
 	s->functions = functions;
 	index = (int)s->n_functions++;
 	functions[index].name = name;
@@ -1839,16 +1953,12 @@ static int parse_function_keyword(struct parser *p)
 	r = lex_word(p, &name, -1, WORD_NORMAL);
 	if (r)
 		return r;
-	if (name.flags & CG_WORD_EXPANDS) {
-		word_free(&name);
+	if (name.flags & CG_WORD_EXPANDS)
 		return fail(p, -EINVAL, open, "function name is not a plain word");
-	}
 	if (peek(p) == T_LPAREN) {
 		p->pos++;
-		if (peek(p) != T_RPAREN) {
-			word_free(&name);
+		if (peek(p) != T_RPAREN)
 			return unexpected(p);
-		}
 		p->pos++;
 	}
 	return parse_function_body(p, name.text, open);
@@ -1862,17 +1972,12 @@ static int parse_posix_function(struct parser *p, size_t idx, struct cg_word *na
 	struct cg_script *s = p->sh->script;
 
 	p->pos++;
-	if (peek(p) != T_RPAREN) {
-		word_free(name);
+	if (peek(p) != T_RPAREN)
 		return unexpected(p);
-	}
-	if ((name->flags & CG_WORD_EXPANDS) || idx + 1 != s->n_cmds) {
-		word_free(name);
+	if ((name->flags & CG_WORD_EXPANDS) || idx + 1 != s->n_cmds)
 		return fail(p, -EINVAL, start, "function name is not a plain word");
-	}
 	p->pos++;
-	cmd_free(&s->cmds[idx]);
-	s->n_cmds--;
+	s->n_cmds--;   /* what it held stays in the arena until the script is freed */
 	return parse_function_body(p, name->text, start);
 }
 
@@ -1987,9 +2092,10 @@ int cg_shell_parse(const char *src, size_t len, struct cg_script **out, char *er
 	nul = memchr(p.src, '\0', p.len);
 	if (nul)
 		return fail(&p, -EINVAL, (size_t)(nul - p.src), "NUL byte in the command");
-	sh.script = calloc(1, sizeof(*sh.script));
-	if (!sh.script)
+	sh.arena = script_block_new();
+	if (!sh.arena)
 		return oom(&p);
+	sh.script = &sh.arena->script;
 	r = parse_text(&p);
 	if (r) {
 		cg_script_free(sh.script);
