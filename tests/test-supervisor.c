@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -1041,18 +1043,33 @@ Test(supervisor, fds_passed_over_a_datagram_socket_arrive_as_working_copies)
 	cg_run_result_free(&res);
 }
 
+static int inode_flags(const char *path)
+{
+	int flags = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		flags = -1;
+	if (fd >= 0)
+		close(fd);
+	return flags;
+}
+
 Test(supervisor, metadata_of_files_outside_the_allowed_paths_does_not_change)
 {
-	static const char *const ops[] = { "chmod", "chown", "utime", "setxattr", "fchmod" };
+	static const char *const ops[] = { "chmod", "chown", "utime", "setxattr", "fchmod",
+					   "setflags", "file_setattr" };
 	char victim[64];
 	struct stat before, after;
-	int fd;
+	int fd, flags_before;
 
 	snprintf(victim, sizeof(victim), "/etc/cg-sup-%d", getpid());
 	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	cr_assert_geq(fd, 0);
 	close(fd);
 	cr_assert_eq(stat(victim, &before), 0);
+	flags_before = inode_flags(victim);
+	cr_assert_geq(flags_before, 0, "FS_IOC_GETFLAGS on %s: the test needs a file system with "
+		      "inode flags (ext4, xfs, btrfs)", victim);
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct cg_run_result res;
 		char *argv[] = { PROG("attack"), (char *)ops[i], victim, NULL };
@@ -1063,11 +1080,24 @@ Test(supervisor, metadata_of_files_outside_the_allowed_paths_does_not_change)
 		cg_run_result_free(&res);
 	}
 	cr_assert_eq(stat(victim, &after), 0);
+	cr_assert_eq(inode_flags(victim), flags_before, "the inode flags changed");
 	unlink(victim);
 	cr_assert_eq(after.st_mode, before.st_mode);
 	cr_assert_eq(after.st_uid, before.st_uid);
 	cr_assert_eq(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 	cr_assert_eq(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec, "the inode changed (xattr?)");
+}
+
+Test(supervisor, open_tree_attr_is_refused)
+{
+	struct cg_run_result res;
+	char *argv[] = { PROG("attack"), "open_tree_attr", NULL };
+	char expect[64];
+
+	run(argv, &res);
+	snprintf(expect, sizeof(expect), "open_tree_attr errno %d\n", EPERM);
+	cr_assert_str_eq(out(&res), expect);
+	cg_run_result_free(&res);
 }
 
 Test(supervisor, metadata_of_files_in_the_workspace_may_change)

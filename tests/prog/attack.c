@@ -6,6 +6,9 @@
  *   create PATH        -> "create ok" | "create errno N"
  *   rawwrite PATH      -> "rawwrite ok" | "rawwrite errno N" (no libc wrapper: past the shim)
  *   chmod|chown|utime|setxattr|fchmod PATH -> "OP ok" | "OP errno N" (raw syscalls)
+ *   setflags|file_setattr PATH -> the same: the nodump inode flag by ioctl on an fd
+ *                      opened for reading, or by file_setattr(2) (kernel 6.17)
+ *   open_tree_attr     -> "open_tree_attr ok" | "open_tree_attr errno N" (kernel 6.15)
  *   io_uring | ptrace | unshare | clone-newuser | seccomp-listener
  *   kill PID           -> "kill ok" | "kill errno N"
  *   setsid-grandchild PIDFILE: the grandchild writes its pid, sleeps
@@ -14,13 +17,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -97,6 +103,22 @@ int main(int argc, char **argv)
 		int fd = open(arg, O_RDONLY);
 		return report(op, syscall(SYS_fchmod, fd, 0777));
 	}
+	if (!strcmp(op, "setflags")) {
+		int fd = open(arg, O_RDONLY), flags = 0;
+		if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+			flags = 0;
+		flags |= FS_NODUMP_FL;
+		return report(op, ioctl(fd, FS_IOC_SETFLAGS, &flags));
+	}
+	if (!strcmp(op, "file_setattr")) {
+		/* struct file_attr: fa_xflags, then four u32; not in our headers */
+		struct { uint64_t xflags; uint32_t extsize, nextents, projid, cowextsize; } fa = { 0 };
+		syscall(468 /* file_getattr */, AT_FDCWD, arg, &fa, sizeof(fa), 0);
+		fa.xflags |= 0x80;   /* FS_XFLAG_NODUMP */
+		return report(op, syscall(469 /* file_setattr */, AT_FDCWD, arg, &fa, sizeof(fa), 0));
+	}
+	if (!strcmp(op, "open_tree_attr"))
+		return report(op, syscall(467, AT_FDCWD, "/", 0, NULL, 0));
 	if (!strcmp(op, "rawwrite"))
 		return report("rawwrite", syscall(SYS_openat, AT_FDCWD, arg, O_WRONLY | O_APPEND));
 	if (!strcmp(op, "create"))
