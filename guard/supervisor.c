@@ -754,14 +754,18 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 	}
 }
 
-/* Kill and reap whatever is left, then remove the groups. */
+/* Kill and reap whatever is left, then remove the groups.  Our child
+ * exits only after the PID namespace's init, and the init only after the
+ * kernel has reaped every process of the namespace: once it is reaped,
+ * nothing of the run is left even as a zombie (an empty cgroup alone
+ * comes a moment earlier). */
 static void end_tree(struct run_state *rs)
 {
 	for (int i = 0; i < 2000; i++) {
 		int left;
 		reap(rs);
 		if (cg_cgroup_tracks(&rs->cgroup)) {
-			if (cg_cgroup_empty(&rs->cgroup))
+			if (cg_cgroup_empty(&rs->cgroup) && rs->child_exited)
 				break;
 			cg_cgroup_signal(&rs->cgroup, SIGKILL);
 		} else {
