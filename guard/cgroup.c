@@ -174,23 +174,35 @@ static bool is_cgroup2(const char *path)
 	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+/* The limits in cgroup v2: our group must hand the controllers down
+ * (its cgroup.subtree_control lists them, which the kernel allows only
+ * to a group without processes of its own: the root group, or one
+ * delegated to us), and our commandguard/ group hands them on to the
+ * run's group. */
 static void set_limits_v2(struct cg_cgroup *cg, const char *own_dir, const struct cg_settings *s)
 {
-	char text[64], enabled[256];
+	char text[64], enabled[256], parent[320];
+	char *slash;
 
-	if (read_file(own_dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+	if (read_file(own_dir, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0 ||
+	    !strstr(enabled, "pids"))
 		return;
-	if (!strstr(enabled, "pids"))
+	snprintf(parent, sizeof(parent), "%s", cg->v2_dir);
+	if (!(slash = strrchr(parent, '/')))
+		return;
+	*slash = '\0';
+	if (write_file(parent, "cgroup.subtree_control", "+pids"))
 		return;
 	snprintf(text, sizeof(text), "%u", s->max_processes);
 	if (write_file(cg->v2_dir, "pids.max", text))
 		return;
 	cg->v2_limits = true;
-	if (strstr(enabled, "memory")) {
+	if (strstr(enabled, "memory") && !write_file(parent, "cgroup.subtree_control", "+memory")) {
 		snprintf(text, sizeof(text), "%" PRIu64, s->memory_bytes);
 		write_file(cg->v2_dir, "memory.max", text);
 	}
-	if (strstr(enabled, "cpu") && s->cpu_cores > 0) {
+	if (strstr(enabled, "cpu") && s->cpu_cores > 0 &&
+	    !write_file(parent, "cgroup.subtree_control", "+cpu")) {
 		snprintf(text, sizeof(text), "%lld 100000", (long long)(s->cpu_cores * 100000));
 		write_file(cg->v2_dir, "cpu.max", text);
 	}

@@ -983,6 +983,18 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	 * wait for it anyway. */
 	cg_run_warm_up_join(opt->warm_up);
 	cg_cgroup_create(&rs.cgroup, opt->run_id ? opt->run_id : "run", s);
+	/* RLIMIT_NPROC does not bind root: without a pids group a fork bomb
+	 * would have no bound at all. */
+	if (s->max_processes && (opt->set_user ? opt->uid : geteuid()) == 0 &&
+	    !cg_cgroup_limits_processes(&rs.cgroup) && !opt->monitor) {
+		rc = -EPERM;
+		cg_error_set(err, NULL, 0, "limits", "no process limit can be set: a command run as "
+			     "root is bounded only by a cgroup's pids controller, and none is ours here "
+			     "(cgroup v2: run guard-exec in a group whose cgroup.subtree_control lists "
+			     "pids, i.e. the root group or a delegated one; v1: mount the pids "
+			     "hierarchy); or run the command with --user");
+		goto out;
+	}
 	plan.cgroup = &rs.cgroup;
 	rs.sup.cgroup = &rs.cgroup;
 	plan.stdout_fd = rs.out.pipe_wr[0];

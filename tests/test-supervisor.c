@@ -13,7 +13,9 @@
 #include <string.h>
 #include <dirent.h>
 #include <stddef.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -748,6 +750,57 @@ Test(supervisor, denials_of_the_shim_are_recorded_in_the_result)
 		from_shim |= !strcmp(res.denials[i].why.layer, "preload");
 	cr_assert(from_shim, "no denial with layer preload among %zu", res.n_denials);
 	cg_run_result_free(&res);
+}
+
+/* In a mount namespace of its own, with no cgroup hierarchy visible: a
+ * root run then has no process limit, and must not start (exit 0); run
+ * as another user (RLIMIT_NPROC binds it) it does (exit 0 too).
+ * Anything else: 1. */
+static int run_without_cgroups(bool as_nobody, const char *marker)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct cg_run_options opt;
+		struct cg_run_result res;
+		struct cg_error err = { 0 };
+		char *argv[] = { PROG("attack"), "create", (char *)marker, NULL };
+		int rc;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("tmpfs", "/sys/fs/cgroup", "tmpfs", 0, NULL) < 0)
+			_exit(2);
+		options(&opt, argv);
+		if (as_nobody) {
+			opt.set_user = true;
+			opt.uid = opt.gid = 65534;
+			argv[1] = "forkbomb";
+			argv[2] = NULL;
+		}
+		rc = cg_run(&opt, &res, &err);
+		if (as_nobody)
+			_exit(rc == 0 && strstr(out(&res), "forks ") ? 0 : 1);
+		_exit(rc == -EPERM && !strcmp(err.key, "limits") && strstr(err.message, "--user") ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+Test(supervisor, a_root_command_without_a_pids_controller_does_not_start)
+{
+	const char *marker = path_in_ws("marker");
+
+	cr_assert_eq(run_without_cgroups(false, marker), 0,
+		     "cg_run did not refuse for want of a process limit (2: no mount namespace)");
+	cr_assert_not(exists(marker), "the command ran");
+}
+
+Test(supervisor, a_command_run_as_another_user_without_cgroups_is_bounded_by_rlimit_nproc)
+{
+	cr_assert_eq(run_without_cgroups(true, path_in_ws("marker")), 0,
+		     "the run as nobody did not complete (2: no mount namespace)");
 }
 
 static void read_text(const char *path, char *buf, size_t size)
