@@ -815,7 +815,8 @@ static void check_environment(struct selftest *st)
 		       "and allow ptrace(2) in the container's seccomp profile",
 		       errno_text(pr->ptrace_errno), pr->ptrace_scope);
 
-	if (pr->cgroup_v2_writable || (pr->cgroup_v1_writable & CG_CONTROLLER_PIDS))
+	if ((pr->cgroup_v1_writable & CG_CONTROLLER_PIDS) ||
+	    (pr->cgroup_v2_writable && (pr->cgroup_v2_controllers & CG_CONTROLLER_PIDS)))
 		record(st, "kernel", "cgroups", RESULT_PASS, t0,
 		       "v1 controllers writable: %s; v2 %s%s%s (controllers: %s)",
 		       pr->cgroup_v1_writable ?
@@ -827,12 +828,15 @@ static void check_environment(struct selftest *st)
 		       cg_probe_controllers(pr->cgroup_v2_controllers, list2, sizeof(list2)) : "none");
 	else
 		record(st, "kernel", "cgroups", RESULT_FAIL, t0,
-		       "no writable cgroup (v1 mounted: %s; v2 %s): the process limit falls back to "
-		       "RLIMIT_NPROC, which root ignores, and a setsid grandchild can only be found "
-		       "through the subreaper. Run as root with /sys/fs/cgroup writable, or give the "
-		       "runner a delegated cgroup v2 subtree",
+		       "no writable cgroup with the pids controller (v1 mounted: %s; v2 %s): "
+		       "RLIMIT_NPROC does not bind root, so guard-exec refuses (125) to run a "
+		       "command as root here, and a setsid grandchild can only be found through the "
+		       "subreaper. Run as root with /sys/fs/cgroup writable and pids delegated to "
+		       "guard-exec's group (v2: its cgroup.subtree_control lists pids), or run "
+		       "commands with --user",
 		       pr->cgroup_v1 ? cg_probe_controllers(pr->cgroup_v1, list, sizeof(list)) : "none",
-		       pr->has_cgroup_v2 ? "read-only" : "not mounted");
+		       !pr->has_cgroup_v2 ? "not mounted" : pr->cgroup_v2_writable ?
+		       "writable, without pids" : "read-only");
 
 	if (pr->can_unshare_pid)
 		record(st, "kernel", "PID namespaces", RESULT_PASS, t0, "unshare(CLONE_NEWPID) works");
