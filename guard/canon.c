@@ -25,9 +25,11 @@ void cg_program_name(const char *word, char *out, size_t size)
 	char norm[PATH_MAX];
 	const char *base = word;
 
-	if (strchr(word, '/') && cg_path_normalize("/", word, norm, sizeof(norm)) == 0)
+	if (!strchr(word, '/'))
+		base = word;
+	else if (cg_path_normalize("/", word, norm, sizeof(norm)) == 0)
 		base = strrchr(norm, '/') + 1;
-	else if (strchr(word, '/'))
+	else
 		base = strrchr(word, '/') + 1;
 	size_t n = strnlen(base, size - 1);
 	memcpy(out, base, n);
@@ -275,20 +277,28 @@ static const struct cg_program_entry programs[] = {
 	{ .name = "zstdcat", .kind = PROG_FETCH },
 };
 
+/* strcmp() for the short names of the table, without the call. */
+static int name_cmp(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 void cg_program_identify(const char *word, struct cg_program *out)
 {
 	size_t lo = 0, hi = sizeof(programs) / sizeof(programs[0]);
 	const char *name = out->name;
-	unsigned char first;
+	char first;
 
 	cg_program_name(word, out->name, sizeof(out->name));
-	/* Binary search; the first bytes decide most steps without a call. */
-	first = (unsigned char)name[0];
+	first = name[0];
 	out->entry = NULL;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		unsigned char c = (unsigned char)programs[mid].name[0];
-		int cmp = c != first ? (c < first ? -1 : 1) : strcmp(programs[mid].name, name);
+		int cmp = name_cmp(programs[mid].name, name);
 		if (cmp == 0) {
 			out->entry = &programs[mid];
 			break;
@@ -300,10 +310,12 @@ void cg_program_identify(const char *word, struct cg_program *out)
 	}
 	if (out->entry)
 		out->kind = out->entry->kind;
-	else if (strncmp(out->name, "python3.", 8) == 0)   /* python3.11 and friends */
+	else if (first == 'p' && strncmp(name, "python3.", 8) == 0)   /* python3.11 and friends */
 		out->kind = CG_PROG_INTERPRETER;
+	else if (first == 'l' && cg_is_dynamic_loader(name))
+		out->kind = CG_PROG_LOADER;
 	else
-		out->kind = cg_is_dynamic_loader(out->name) ? CG_PROG_LOADER : 0;
+		out->kind = 0;
 }
 
 static enum special special_of(const struct cg_program *prog)

@@ -99,6 +99,8 @@ static const char *path_part(const char *s, unsigned flags)
 
 	if (flags & CG_WORD_EXPANDS)
 		return NULL;   /* unknown until run time: the kernel layers decide */
+	if (!strpbrk(s, "/~."))
+		return NULL;   /* what the rules below return holds one of these */
 	if (s[0] == '-') {
 		/* curl -o/etc/x, tar -C/etc; not cut -d/ or awk -F/ */
 		if (s[1] != '-' && s[1] != '\0' && (s[2] == '/' || s[2] == '~') && s[3] != '\0')

@@ -300,6 +300,10 @@ struct parser {
 	int depth;    /* substitution depth given to new commands */
 	int function; /* function body given to new commands, or -1 */
 	int parent;   /* command holding the substitution being parsed, or -1 */
+	/* The grammar asks what comes next several times at one place; the
+	 * answer depends only on the text, so the last one is kept. */
+	size_t peeked_at; /* pos + 1 where `peeked` was classified; 0: none */
+	int peeked;       /* an enum tok */
 };
 
 /* A word being lexed. */
@@ -488,10 +492,8 @@ static size_t io_number_len(const struct parser *p)
 	return 0;
 }
 
-/* Skips blanks and classifies the token at pos without consuming it. */
-static enum tok peek(struct parser *p)
+static enum tok classify(struct parser *p)
 {
-	skip_blanks(p);
 	switch (cur(p)) {
 	case '\0':
 		return p->pos >= p->len ? T_EOF : T_WORD;
@@ -519,6 +521,17 @@ static enum tok peek(struct parser *p)
 	default:
 		return io_number_len(p) ? T_REDIR : T_WORD;
 	}
+}
+
+/* Skips blanks and classifies the token at pos without consuming it. */
+static enum tok peek(struct parser *p)
+{
+	if (p->peeked_at == p->pos + 1)
+		return (enum tok)p->peeked;
+	skip_blanks(p);
+	p->peeked = classify(p);
+	p->peeked_at = p->pos + 1;
+	return (enum tok)p->peeked;
 }
 
 static size_t tok_len(struct parser *p, enum tok t)
@@ -560,6 +573,19 @@ static int unexpected(struct parser *p)
 	}
 }
 
+/* Could a reserved word (a closer below, a starter in at_compound()) start
+ * with c?  Most words are ruled out without comparing them with each. */
+static bool starts_reserved_word(char c)
+{
+	switch (c) {
+	case 'c': case 'd': case 'e': case 'f': case 'i': case 's': case 't': case 'u':
+	case 'w': case '{': case '}': case '[':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Reserved words that end a compound list when they stand in command position. */
 static const char *closer_at(struct parser *p)
 {
@@ -567,7 +593,7 @@ static const char *closer_at(struct parser *p)
 		"then", "elif", "else", "fi", "do", "done", "esac", "}", NULL,
 	};
 
-	if (peek(p) != T_WORD)
+	if (peek(p) != T_WORD || !starts_reserved_word(cur(p)))
 		return NULL;
 	for (size_t i = 0; closers[i]; i++)
 		if (at_word(p, closers[i]))
@@ -1224,11 +1250,20 @@ static void note_brace(struct word_state *w, const struct parser *p, char c)
 
 static int lex_word(struct parser *p, struct cg_word *out, int holder, enum word_mode mode)
 {
-	struct word_state w = { .start = p->pos, .tilde_at = SIZE_MAX };
+	struct word_state w;
 	size_t assign = assignment_prefix_len(p, p->pos);
 	int open_parens = 0; /* in a regex */
 	int r = 0;
 
+	/* Field by field: an initializer would clear the inline buffer too,
+	 * which showed as a third of this function's time. */
+	w.text.data = NULL;
+	w.text.len = w.text.cap = 0;
+	w.flags = 0;
+	w.start = p->pos;
+	w.tilde_at = SIZE_MAX;
+	w.open_braces = 0;
+	w.brace_has_separator = false;
 	out->text = NULL;
 	out->flags = 0;
 	if (assign)
@@ -1529,7 +1564,7 @@ static bool at_compound(struct parser *p)
 
 	if (t == T_LPAREN)
 		return true;
-	if (t != T_WORD)
+	if (t != T_WORD || !starts_reserved_word(cur(p)))
 		return false;
 	for (size_t i = 0; starters[i]; i++)
 		if (at_word(p, starters[i]))
