@@ -30,6 +30,11 @@ struct checker {
 	 * are not scoped: following a cd too far only resolves later paths
 	 * inside an allowed directory, never lets one escape. */
 	char cwd[PATH_MAX];
+	/* The word whose path check_path_word() resolved last in the command
+	 * being checked, and where it led: "cd DIR" then moves there without
+	 * walking the file system a second time. */
+	const char *resolved_word;
+	char resolved[PATH_MAX];
 };
 
 static enum cg_verdict check_script(struct checker *c, const char *text, size_t len);
@@ -257,6 +262,10 @@ static enum cg_verdict check_path_word(struct checker *c, const char *word, unsi
 	if (cg_path_resolve(base, p, resolved) < 0 ||
 	    !cg_path_is_allowed(c->ctx, resolved, CG_PATHS_STATIC))
 		return block(c, "path", "", "Path '%s' is not in allowed paths", p);
+	if (p == word) {
+		c->resolved_word = word;
+		memcpy(c->resolved, resolved, strlen(resolved) + 1);
+	}
 	return CG_ALLOW;
 }
 
@@ -478,6 +487,10 @@ static void follow_cd(struct checker *c, const struct cg_program *prog, const st
 	      n > 2 ? w[2].text : getenv("HOME");
 	if (!dir || (n > 1 && (w[n - 1].flags & CG_WORD_EXPANDS)) || strcmp(dir, "-") == 0)
 		return;
+	if (dir == c->resolved_word) {   /* its path check just resolved it, from the same cwd */
+		memcpy(c->cwd, c->resolved, strlen(c->resolved) + 1);
+		return;
+	}
 	if (cg_path_resolve(c->cwd[0] ? c->cwd : c->ctx->workspace ? c->ctx->workspace : "/", dir,
 			    next) == 0)
 		memcpy(c->cwd, next, strlen(next) + 1);
@@ -490,6 +503,7 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_word *w,
 	struct cg_program prog;
 	struct cg_unwrap u;
 
+	c->resolved_word = NULL;   /* another command's word may share the address */
 	while (n > 0) {
 		if (!c->is_runtime && (w[0].flags & CG_WORD_EXPANDS))
 			return block(c, "injection", "command-from-expansion",

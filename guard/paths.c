@@ -124,18 +124,27 @@ int cg_path_resolve(const char *base, const char *path, char *out)
 		if (!exists || (n == 1 && p[-1] == '.') || (n == 2 && p[-1] == '.' && p[-2] == '.'))
 			continue;
 
-		struct stat st;
-		if (lstat(out, &st) < 0) {
-			exists = false;
-			continue;
+		/* One readlink asks what an lstat would, and reads the target
+		 * of a symlink in the same call: EINVAL is "there, not a
+		 * symlink"; ENOENT and ENOTDIR a missing component (or a /proc
+		 * link to nothing, which the kernel cannot follow either).  An
+		 * lstat answers only the rare other failures, as before. */
+		ssize_t ln = readlink(out, link, sizeof(link) - 1);
+		if (ln < 0) {
+			int error = errno;
+			struct stat st;
+			if (error == EINVAL)
+				continue;
+			if (error == ENOENT || error == ENOTDIR || lstat(out, &st) < 0) {
+				exists = false;
+				continue;
+			}
+			if (!S_ISLNK(st.st_mode))
+				continue;
+			return -error;   /* a symlink whose target cannot be read */
 		}
-		if (!S_ISLNK(st.st_mode))
-			continue;
 		if (++links > MAX_SYMLINKS)
 			return -ELOOP;
-		ssize_t ln = readlink(out, link, sizeof(link) - 1);
-		if (ln < 0)
-			return -errno;
 		link[ln] = '\0';
 		/* Splice: target + rest.  An absolute target restarts from /. */
 		char rest[PATH_MAX * 2];
