@@ -310,62 +310,106 @@ static void resolve_real(void)
 #undef REAL_AS
 }
 
+/* Every process of the run passes through here, so it calls almost
+ * nothing in libc: the first call of each libc function costs a symbol
+ * lookup and its cold code a page fault (getenv, stdio and the string
+ * functions cost 11 us a process, where this costs 1). */
+
+extern char **environ;
+
+/* The value in "NAME=value" when entry is about name, else NULL. */
+static const char *value_of(const char *entry, const char *name)
+{
+	while (*name && *entry == *name) {
+		entry++;
+		name++;
+	}
+	return *name == '\0' && *entry == '=' ? entry + 1 : NULL;
+}
+
+static size_t length_of(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
 /* This library's path, for descendants' LD_PRELOAD: the LD_PRELOAD entry
  * that names it (dladdr costs 20 us in a new process), else dladdr. */
-static void find_self(void)
+static void find_self(const char *v)
 {
-	const char *v = getenv("LD_PRELOAD");
+	static const char name[] = "libguard-preload.so";
 	Dl_info info;
 
 	while (v && *v) {
-		size_t len = strcspn(v, ": ");
-		const char *base = v + len;
-		while (base > v && base[-1] != '/')
-			base--;
-		if (v[0] == '/' && v + len - base == (long)strlen("libguard-preload.so") &&
-		    strncmp(base, "libguard-preload.so", (size_t)(v + len - base)) == 0) {
+		size_t len = 0, base = 0;
+		while (v[len] && v[len] != ':' && v[len] != ' ') {
+			if (v[len] == '/')
+				base = len + 1;
+			len++;
+		}
+		if (v[0] == '/' && len - base == sizeof(name) - 1 &&
+		    memcmp(v + base, name, sizeof(name) - 1) == 0) {
 			self_path = area_put("", v, len, "");
 			return;
 		}
 		v += len;
-		v += strspn(v, ": ");
+		while (*v == ':' || *v == ' ')
+			v++;
 	}
 	if (dladdr((void *)shim_init, &info) && info.dli_fname && info.dli_fname[0] == '/')
 		self_path = area_put("", info.dli_fname, strlen(info.dli_fname), "");
 }
 
+/* Our variables as the process started: one pass over the environment
+ * (getenv would scan it once per name). */
 static void save_env(void)
 {
-	const char *monitor = getenv(CG_MONITOR_ENV), *report_env = getenv(CG_REPORT_ENV);
-	const char *ws = getenv(CG_WORKSPACE_ENV);
+	const char *values[N_ENV] = { NULL };
 
+	for (char **e = environ; e && *e; e++) {
+		if ((*e)[0] != 'L' && (*e)[0] != 'G')
+			continue;
+		for (int i = 0; i < N_ENV; i++)
+			if (!values[i] && (values[i] = value_of(*e, env_names[i])))
+				break;
+	}
 	for (int i = 0; i < N_ENV; i++)
 		env_saved[i] = "";
-	find_self();
+	find_self(values[ENV_PRELOAD]);
 	if (self_path[0])
 		env_saved[ENV_PRELOAD] = area_put("LD_PRELOAD=", self_path, strlen(self_path), "");
 	for (int i = ENV_SNAPSHOT; i < N_ENV; i++) {
-		const char *v = getenv(env_names[i]);
-		if (v && strlen(v) < PATH_MAX)
-			env_saved[i] = area_put(env_names[i], "=", 1, v);
+		size_t n = values[i] ? length_of(values[i], PATH_MAX) : PATH_MAX;
+		if (n < PATH_MAX)
+			env_saved[i] = area_put(env_names[i], "=", 1, values[i]);
 	}
-	is_monitor = monitor && strcmp(monitor, "1") == 0;
-	if (report_env && strlen(report_env) < sizeof(report_path))
-		snprintf(report_path, sizeof(report_path), "%s", report_env);
+	is_monitor = values[ENV_MONITOR] && values[ENV_MONITOR][0] == '1' && !values[ENV_MONITOR][1];
+	if (values[ENV_REPORT]) {
+		size_t n = length_of(values[ENV_REPORT], sizeof(report_path));
+		if (n < sizeof(report_path))
+			memcpy(report_path, values[ENV_REPORT], n + 1);
+	}
 	/* GUARD_WORKSPACE's value, inside its saved entry. */
-	if (ws && ws[0] == '/' && env_saved[ENV_WORKSPACE][0])
+	if (values[ENV_WORKSPACE] && values[ENV_WORKSPACE][0] == '/' && env_saved[ENV_WORKSPACE][0])
 		context.workspace = env_saved[ENV_WORKSPACE] + strlen(CG_WORKSPACE_ENV) + 1;
 }
 
-/* Snapshots are about 10 KiB; a bigger one is mapped instead. */
-static unsigned char snapshot_buf[64 * 1024];
+/* The policy's tables and decoded patterns (cg_policy_snapshot_view):
+ * about 20 KiB for the default policy; a bigger one gets a mapping. */
+static unsigned char view_mem[64 * 1024] __attribute__((aligned(64)));
 
+/* Map the snapshot and use it in place: no malloc, no copy, nothing
+ * parsed twice.  The mapping stays for the life of the process (the
+ * policy's strings are in it). */
 static int read_snapshot(const char *path, struct cg_error *err)
 {
 	struct stat st;
-	void *data;
+	void *data, *mem = view_mem;
+	size_t len, mem_size = sizeof(view_mem);
 	int fd, rc;
-	size_t len;
 
 	fd = shim_real.open ? shim_real.open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0) {
@@ -378,28 +422,30 @@ static int read_snapshot(const char *path, struct cg_error *err)
 		return -1;
 	}
 	len = (size_t)st.st_size;
-	if (len <= sizeof(snapshot_buf)) {
-		size_t got = 0;
-		while (got < len) {
-			ssize_t n = read(fd, snapshot_buf + got, len - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		close(fd);
-		return cg_policy_snapshot_load(&policy, snapshot_buf, got, err) < 0 ? -1 : 0;
-	}
 	data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (data == MAP_FAILED) {
 		cg_error_set(err, path, 0, "", "cannot map the policy snapshot: %s", strerror(errno));
 		return -1;
 	}
-	rc = cg_policy_snapshot_load(&policy, data, len, err);
-	munmap(data, len);
-	return rc < 0 ? -1 : 0;
+	rc = cg_policy_snapshot_view(&policy, data, len, mem, mem_size, err);
+	if (rc == -ENOMEM) {
+		/* Every table is smaller than the frame it comes from, every
+		 * decoded pattern as big as its serialized form. */
+		mem_size += 16 * len;
+		mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem != MAP_FAILED)
+			rc = cg_policy_snapshot_view(&policy, data, len, mem, mem_size, err);
+		else
+			mem = view_mem;
+	}
+	if (rc < 0) {
+		munmap(data, len);
+		if (mem != view_mem)
+			munmap(mem, mem_size);
+		return -1;
+	}
+	return 0;
 }
 
 static enum shim_state load_policy(void)
@@ -409,8 +455,7 @@ static enum shim_state load_policy(void)
 	char msg[sizeof(err.message) + sizeof(err.file) + 8];
 
 	if (read_snapshot(path, &err) < 0 ||
-	    cg_policy_set_match_memory(policy, arena_alloc, arena_release, NULL) < 0 ||
-	    cg_egress_new(&context.egress, policy, &err) < 0) {
+	    cg_policy_set_match_memory(policy, arena_alloc, arena_release, NULL) < 0) {
 		snprintf(broken_reason, sizeof(broken_reason), "policy snapshot unusable: %s",
 			 cg_error_format(&err, msg, sizeof(msg)));
 		return SHIM_BROKEN;
@@ -541,6 +586,13 @@ static int decide(const char *call, const char *detail, const struct cg_event *e
 		return refuse_unloaded(call, detail, deny_errno, saved_errno);
 	if (needs_lock)
 		lock();
+	/* The egress list copies the policy's host lists (malloc): made at
+	 * the first network question, not in every process.  Without it
+	 * only loopback is allowed. */
+	if (!context.egress && ev->kind >= CG_EV_CONNECT) {
+		struct cg_error err;
+		cg_egress_new(&context.egress, policy, &err);
+	}
 	v = cg_decide(&context, ev, &why);
 	if (needs_lock)
 		unlock();
@@ -549,15 +601,34 @@ static int decide(const char *call, const char *detail, const struct cg_event *e
 	return conclude(call, detail, v, &why, deny_errno, saved_errno);
 }
 
+/* "/proc/self/fd/FD" into out: without stdio, whose cold code would be
+ * paged in by the first open of nearly every process. */
+static void proc_fd_name(int fd, char out[32])
+{
+	static const char prefix[] = "/proc/self/fd/";
+	char digits[12];
+	size_t n = 0;
+	unsigned v = fd < 0 ? 0 : (unsigned)fd;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	for (size_t i = 0; i < n; i++)
+		out[sizeof(prefix) - 1 + i] = digits[n - 1 - i];
+	out[sizeof(prefix) - 1 + n] = '\0';
+}
+
 /* The directory dirfd stands for, or the cwd; into out (PATH_MAX). */
 static int base_of(int dirfd, char *out)
 {
-	char proc[64];
+	char proc[32];
 	ssize_t n;
 
 	if (dirfd == AT_FDCWD)
 		return getcwd(out, PATH_MAX) ? 0 : -1;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	proc_fd_name(dirfd, proc);
 	n = readlink(proc, out, PATH_MAX - 1);
 	if (n <= 0 || out[0] != '/')
 		return -1;
@@ -568,10 +639,10 @@ static int base_of(int dirfd, char *out)
 /* What /proc/self/fd/FD names, when it is a path. */
 static int fd_path(int fd, char *out)
 {
-	char proc[64];
+	char proc[32];
 	ssize_t n;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	proc_fd_name(fd, proc);
 	n = readlink(proc, out, PATH_MAX - 1);
 	if (n <= 0)
 		return -1;

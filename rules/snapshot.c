@@ -3,9 +3,13 @@
  * The LD_PRELOAD shim runs inside every process a run starts, so it must
  * not parse guard.conf or compile patterns: that is 0.3 ms of libconfig
  * and pcre2_compile per process.  The supervisor writes the policy it has
- * already loaded as a snapshot, and the shim rebuilds a struct cg_policy
- * from it with one pcre2_serialize_decode() and a few hundred small
- * allocations (about 20 us for the default policy; see bench/).
+ * already loaded as a snapshot, and the shim uses it in place
+ * (cg_policy_snapshot_view): the strings stay in the mapped file, the
+ * program index comes sorted, and the few tables it needs and the decoded
+ * patterns come from one block of memory the caller gives, so that a new
+ * process pays no malloc, no sort and no copy of the strings (see
+ * bench/bench-preload).  cg_policy_snapshot_load reads the same bytes into
+ * an ordinary policy that owns everything.
  *
  * Layout (native byte order: PCRE2's serialized codes are tied to the
  * machine anyway, and a snapshot never leaves the machine that wrote it):
@@ -13,7 +17,11 @@
  *   header  magic "CGSNAP\0\1", u32 version, u32 flags (0),
  *           u64 frame_len, u64 frame_sum, u64 blob_len, u64 blob_sum
  *   frame   the settings, the rules and which serialized code each rule
- *           uses, as length-prefixed strings and fixed-size integers
+ *           uses, as length-prefixed NUL-terminated strings and
+ *           fixed-size integers; then the program index that
+ *           cg_policy_index_build made (each key as a rule and the
+ *           position of the name in its programs, then the rules that
+ *           have globs)
  *   blob    pcre2_serialize_encode() of every pattern (rules, then the
  *           environment deny list), one shared character table
  *
@@ -35,7 +43,7 @@
 #include "rules/rules-internal.h"
 
 #define SNAPSHOT_MAGIC "CGSNAP\0\1"
-#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_VERSION 2u
 #define SNAPSHOT_HEADER_SIZE 48u
 #define SNAPSHOT_FILE "policy.snapshot"
 
@@ -107,7 +115,7 @@ static void put_str(struct buf *b, const char *s)
 {
 	size_t n = strlen(s);
 	put_u32(b, (uint32_t)n);
-	put(b, s, n);
+	put(b, s, n + 1);   /* with its NUL: the shim uses it in place */
 }
 
 static void put_optstr(struct buf *b, const char *s)
@@ -215,6 +223,28 @@ static int collect_codes(struct cg_policy *p, const pcre2_code ***codes, size_t 
 	return 0;
 }
 
+/* The program index as match.c builds it: each key as the rule and the
+ * position of the name in its programs, then the rules with globs.  The
+ * loader restores it instead of sorting again in every process. */
+static int put_index(struct buf *b, struct cg_policy *p)
+{
+	if (cg_policy_index_build(p) < 0)
+		return -ENOMEM;
+	put_u32(b, (uint32_t)p->n_keys);
+	for (size_t i = 0; i < p->n_keys; i++) {
+		const struct cg_rule *r = &p->rules[p->keys[i].rule];
+		size_t k = 0;
+		while (k < r->programs.n && r->programs.items[k] != p->keys[i].name)
+			k++;
+		put_u32(b, (uint32_t)p->keys[i].rule);
+		put_u32(b, (uint32_t)k);
+	}
+	put_u32(b, (uint32_t)p->n_glob_rules);
+	for (size_t i = 0; i < p->n_glob_rules; i++)
+		put_u32(b, (uint32_t)p->glob_rules[i]);
+	return 0;
+}
+
 int cg_policy_snapshot_write(struct cg_policy *p, int fd, struct cg_error *err)
 {
 	struct buf frame = { 0 };
@@ -257,6 +287,10 @@ int cg_policy_snapshot_write(struct cg_policy *p, int fd, struct cg_error *err)
 	for (size_t i = 0; i < p->n_env_codes; i++)
 		put_i32(&frame, (int32_t)next++);
 	put_u32(&frame, (uint32_t)n_codes);
+	if ((rc = put_index(&frame, p)) < 0) {
+		cg_error_set(err, "", 0, "", "out of memory");
+		goto out;
+	}
 	if (frame.is_broken) {
 		rc = -ENOMEM;
 		cg_error_set(err, "", 0, "", "out of memory");
@@ -284,11 +318,51 @@ out:
 
 /* ---------------------------------------------------------------- loading */
 
+/* One reader serves both loaders.  Copying (cg_policy_snapshot_load):
+ * every string and table malloc'd, as cg_policy_free expects.  Viewing
+ * (cg_policy_snapshot_view): strings point into the snapshot, tables come
+ * from the caller's block, nothing is freed one by one. */
 struct reader {
 	const unsigned char *p;
 	size_t left;
-	bool is_bad;   /* a read ran past the end or met an invalid value */
+	bool is_bad;      /* a read ran past the end or met an invalid value */
+	bool is_oom;      /* an allocation failed (is_bad is set too) */
+	bool is_view;
+	unsigned char *mem;   /* viewing: the caller's block, used from the bottom */
+	size_t mem_size, mem_used;
 };
+
+/* size zeroed bytes, or NULL with is_oom and is_bad set. */
+static void *take_mem(struct reader *r, size_t size)
+{
+	void *v;
+
+	if (!r->is_view) {
+		v = calloc(1, size ? size : 1);
+	} else {
+		size = (size + 15) & ~(size_t)15;
+		v = size <= r->mem_size - r->mem_used ? r->mem + r->mem_used : NULL;
+		if (v) {
+			r->mem_used += size;
+			memset(v, 0, size);
+		}
+	}
+	if (!v)
+		r->is_oom = r->is_bad = true;
+	return v;
+}
+
+/* PCRE2's allocator while decoding into a view: the block, never freed. */
+static void *view_pcre2_alloc(size_t size, void *data)
+{
+	return take_mem(data, size);
+}
+
+static void view_pcre2_free(void *ptr, void *data)
+{
+	(void)ptr;
+	(void)data;
+}
 
 static bool take(struct reader *r, void *dst, size_t n)
 {
@@ -316,33 +390,36 @@ static bool get_bool(struct reader *r)
 	return v == 1;
 }
 
-/* A malloc'd NUL-terminated copy, or NULL (r->is_bad set, or out of memory
- * with *is_oom set). */
-static char *get_str(struct reader *r, bool *is_oom)
+/* A NUL-terminated string: in place when viewing, else a malloc'd copy;
+ * NULL when r->is_bad.  A NUL inside the counted bytes ends the string
+ * early in both, so both read the same text. */
+static char *get_str(struct reader *r)
 {
 	uint32_t n = get_u32(r);
 	char *s;
 
-	if (r->is_bad || n > r->left || memchr(r->p, '\0', n)) {
+	if (r->is_bad || n >= r->left || r->p[n] != '\0') {
 		r->is_bad = true;
 		return NULL;
 	}
-	s = malloc((size_t)n + 1);
-	if (!s) {
-		*is_oom = true;
-		r->is_bad = true;
+	if (r->is_view) {
+		/* Read-only memory behind a char *: a view is never freed or
+		 * edited, only read. */
+		s = (char *)(uintptr_t)r->p;
+	} else if ((s = malloc((size_t)n + 1))) {
+		memcpy(s, r->p, (size_t)n + 1);
+	} else {
+		r->is_oom = r->is_bad = true;
 		return NULL;
 	}
-	memcpy(s, r->p, n);
-	s[n] = '\0';
-	r->p += n;
-	r->left -= n;
+	r->p += n + 1;
+	r->left -= n + 1;
 	return s;
 }
 
-static char *get_optstr(struct reader *r, bool *is_oom)
+static char *get_optstr(struct reader *r)
 {
-	return get_bool(r) ? get_str(r, is_oom) : NULL;
+	return get_bool(r) ? get_str(r) : NULL;
 }
 
 /* A count of items each at least `min_size` bytes long: bounded by what is
@@ -355,29 +432,23 @@ static uint32_t get_count(struct reader *r, size_t min_size)
 	return r->is_bad ? 0 : n;
 }
 
-static void get_list(struct reader *r, struct cg_strlist *l, bool *is_oom)
+static void get_list(struct reader *r, struct cg_strlist *l)
 {
-	uint32_t n = get_count(r, 4);
+	uint32_t n = get_count(r, 5);
 
-	if (n == 0)
+	if (n == 0 || !(l->items = take_mem(r, n * sizeof(*l->items))))
 		return;
-	l->items = calloc(n, sizeof(*l->items));
-	if (!l->items) {
-		*is_oom = true;
-		r->is_bad = true;
-		return;
-	}
 	for (; l->n < n && !r->is_bad; l->n++)
-		if (!(l->items[l->n] = get_str(r, is_oom)))
+		if (!(l->items[l->n] = get_str(r)))
 			return;
 }
 
-static void get_settings(struct reader *r, struct cg_settings *st, bool *is_oom)
+static void get_settings(struct reader *r, struct cg_settings *st)
 {
 	uint64_t cores;
 
 	for (size_t i = 0; settings_list(st, i); i++)
-		get_list(r, settings_list(st, i), is_oom);
+		get_list(r, settings_list(st, i));
 	st->output_limit_bytes = get_u64(r);
 	st->timeout_s = get_u32(r);
 	st->max_timeout_s = get_u32(r);
@@ -389,8 +460,8 @@ static void get_settings(struct reader *r, struct cg_settings *st, bool *is_oom)
 	st->kill_grace_ms = get_u32(r);
 	st->rate_count = get_u32(r);
 	st->rate_window_s = get_u32(r);
-	st->state_dir = get_optstr(r, is_oom);
-	st->audit_file = get_optstr(r, is_oom);
+	st->state_dir = get_optstr(r);
+	st->audit_file = get_optstr(r);
 	st->audit_syslog = get_bool(r);
 	st->audit_best_effort = get_bool(r);
 	st->net_allow_loopback = get_bool(r);
@@ -424,32 +495,29 @@ static int bad(struct cg_error *err, const char *what)
 struct pending {
 	int32_t *rule_code;
 	int32_t *env_code;
+	bool *used;         /* which codes a rule or env pattern claimed */
 	uint32_t n_codes;
 };
 
-static void get_rules(struct reader *r, struct cg_policy *p, struct pending *pend, bool *used,
-		      bool *is_oom)
+static void get_rules(struct reader *r, struct cg_policy *p, struct pending *pend)
 {
-	uint32_t n = get_count(r, 27);   /* the smallest rule record */
+	uint32_t n = get_count(r, 30);   /* the smallest rule record */
 
 	if (n == 0)
 		return;
-	p->rules = calloc(n, sizeof(*p->rules));
-	pend->rule_code = calloc(n, sizeof(*pend->rule_code));
-	if (!p->rules || !pend->rule_code) {
-		*is_oom = true;
-		r->is_bad = true;
+	p->rules = take_mem(r, n * sizeof(*p->rules));
+	pend->rule_code = take_mem(r, n * sizeof(*pend->rule_code));
+	if (!p->rules || !pend->rule_code)
 		return;
-	}
 	for (; p->n_rules < n && !r->is_bad; p->n_rules++) {
 		struct cg_rule *rule = &p->rules[p->n_rules];
 		uint8_t level;
 
-		rule->id = get_str(r, is_oom);
-		rule->category = get_str(r, is_oom);
-		rule->reason = get_str(r, is_oom);
-		rule->pattern = get_optstr(r, is_oom);
-		get_list(r, &rule->programs, is_oom);
+		rule->id = get_str(r);
+		rule->category = get_str(r);
+		rule->reason = get_str(r);
+		rule->pattern = get_optstr(r);
+		get_list(r, &rule->programs);
 		rule->is_allow = get_bool(r);
 		level = get_u8(r);
 		if (level > CG_LEVEL_CLI)
@@ -457,7 +525,7 @@ static void get_rules(struct reader *r, struct cg_policy *p, struct pending *pen
 		rule->level = (enum cg_level)level;
 		rule->line = get_i32(r);
 		rule->is_compiled = true;
-		pend->rule_code[p->n_rules] = get_code_index(r, used, pend->n_codes);
+		pend->rule_code[p->n_rules] = get_code_index(r, pend->used, pend->n_codes);
 		/* A pattern without its code would fail closed on every match;
 		 * a code without a pattern would match nothing it claims to. */
 		if (!r->is_bad && (rule->pattern != NULL) != (pend->rule_code[p->n_rules] >= 0))
@@ -465,8 +533,82 @@ static void get_rules(struct reader *r, struct cg_policy *p, struct pending *pen
 	}
 }
 
+static void get_env_codes(struct reader *r, struct cg_policy *p, struct pending *pend)
+{
+	uint32_t n = get_count(r, 4);
+
+	if (!r->is_bad && n != p->settings.env_deny.n)
+		r->is_bad = true;
+	if (r->is_bad)
+		return;
+	/* Never NULL, even when empty: NULL means "not compiled yet". */
+	pend->env_code = take_mem(r, (n + 1) * sizeof(*pend->env_code));
+	p->env_codes = take_mem(r, (n + 1) * sizeof(*p->env_codes));
+	if (r->is_bad)
+		return;
+	p->n_env_codes = n;
+	for (uint32_t i = 0; i < n && !r->is_bad; i++)
+		if ((pend->env_code[i] = get_code_index(r, pend->used, pend->n_codes)) < 0)
+			r->is_bad = true;
+}
+
+/* The program index, as the writer's cg_policy_index_build left it.  It is
+ * checked to be an index (every key names a program of its rule, at most
+ * once, sorted as the binary search expects), which is what memory safety
+ * needs; that it is complete the checksum vouches for, and the round-trip
+ * test compares it with a freshly built one. */
+static void get_index(struct reader *r, struct cg_policy *p)
+{
+	uint32_t n_keys = get_count(r, 8), n_programs = 0, n_glob;
+	size_t *first = take_mem(r, (p->n_rules + 1) * sizeof(*first));
+	bool *is_used = NULL;
+
+	for (size_t i = 0; i < p->n_rules && !r->is_bad; i++) {
+		first[i] = n_programs;
+		n_programs += (uint32_t)p->rules[i].programs.n;
+	}
+	if (!r->is_bad)
+		is_used = take_mem(r, n_programs + 1);
+	if (!r->is_bad)
+		p->keys = take_mem(r, (n_keys + 1) * sizeof(*p->keys));
+	for (uint32_t i = 0; i < n_keys && !r->is_bad; i++) {
+		uint32_t rule = get_u32(r), k = get_u32(r);
+		if (r->is_bad || rule >= p->n_rules || k >= p->rules[rule].programs.n ||
+		    is_used[first[rule] + k]) {
+			r->is_bad = true;
+			break;
+		}
+		is_used[first[rule] + k] = true;
+		p->keys[i] = (struct cg_rule_key){ p->rules[rule].programs.items[k], rule };
+		if (i > 0) {
+			int c = strcmp(p->keys[i - 1].name, p->keys[i].name);
+			if (c > 0 || (c == 0 && p->keys[i - 1].rule > rule))
+				r->is_bad = true;
+		}
+	}
+	p->n_keys = r->is_bad ? 0 : n_keys;
+
+	n_glob = get_count(r, 4);
+	if (!r->is_bad && n_glob > p->n_rules)
+		r->is_bad = true;
+	if (!r->is_bad)
+		p->glob_rules = take_mem(r, (n_glob + 1) * sizeof(*p->glob_rules));
+	for (uint32_t i = 0; i < n_glob && !r->is_bad; i++) {
+		uint32_t rule = get_u32(r);
+		if (rule >= p->n_rules || (i > 0 && rule <= p->glob_rules[i - 1]))
+			r->is_bad = true;
+		p->glob_rules[i] = rule;
+	}
+	p->n_glob_rules = r->is_bad ? 0 : n_glob;
+	p->has_index = !r->is_bad;
+	if (!r->is_view) {
+		free(first);
+		free(is_used);
+	}
+}
+
 static int decode_blob(const unsigned char *blob, uint64_t blob_len, uint32_t n_codes,
-		       pcre2_code **codes, struct cg_error *err)
+		       pcre2_code **codes, pcre2_general_context *gc, struct cg_error *err)
 {
 	int32_t rc;
 
@@ -477,7 +619,7 @@ static int decode_blob(const unsigned char *blob, uint64_t blob_len, uint32_t n_
 	rc = pcre2_serialize_get_number_of_codes(blob);
 	if (rc != (int32_t)n_codes)
 		return bad(err, "pattern count");
-	rc = pcre2_serialize_decode(codes, (int32_t)n_codes, blob, NULL);
+	rc = pcre2_serialize_decode(codes, (int32_t)n_codes, blob, gc);
 	if (rc == PCRE2_ERROR_NOMEMORY) {
 		cg_error_set(err, "", 0, "", "out of memory");
 		return -ENOMEM;
@@ -494,14 +636,15 @@ static int decode_blob(const unsigned char *blob, uint64_t blob_len, uint32_t n_
 	return 0;
 }
 
-int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len,
-			    struct cg_error *err)
+/* Both loaders: r says which; the header is checked here. */
+static int load(struct cg_policy **out, const void *data, size_t len, struct reader *r,
+		struct cg_error *err)
 {
 	const unsigned char *bytes = data;
 	struct cg_policy *p = NULL;
 	struct pending pend = { 0 };
 	pcre2_code **codes = NULL;
-	bool *used = NULL, is_oom = false;
+	pcre2_general_context *gc = NULL;
 	uint32_t version, flags;
 	uint64_t frame_len, frame_sum, blob_len, blob_sum;
 	int rc = -EINVAL;
@@ -527,43 +670,30 @@ int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len
 	if (cg_snapshot_checksum(frame, frame_len) != frame_sum)
 		return bad(err, "checksum of the rules");
 
-	struct reader r = { frame, frame_len, false };
-	p = calloc(1, sizeof(*p));
-	if (!p)
+	r->p = frame;
+	r->left = frame_len;
+	if (!(p = take_mem(r, sizeof(*p))))
 		goto oom;
-	p->source = get_str(&r, &is_oom);
-	get_settings(&r, &p->settings, &is_oom);
+	p->source = get_str(r);
+	get_settings(r, &p->settings);
 	/* The code count comes last in the frame but sizes everything else:
 	 * read it first from the blob's own header, checked below. */
 	if (blob_len >= 16 && blob_len <= INT32_MAX) {
 		int32_t n = pcre2_serialize_get_number_of_codes(blob);
 		pend.n_codes = n > 0 && (uint64_t)n <= blob_len / 16 ? (uint32_t)n : 0;
 	}
-	used = calloc(pend.n_codes + 1, sizeof(*used));
-	if (!used)
+	pend.used = take_mem(r, pend.n_codes + 1);
+	get_rules(r, p, &pend);
+	get_env_codes(r, p, &pend);
+	if (get_u32(r) != pend.n_codes && !r->is_bad)
+		r->is_bad = true;
+	for (uint32_t i = 0; i < pend.n_codes && !r->is_bad; i++)
+		if (!pend.used[i])
+			r->is_bad = true;
+	get_index(r, p);
+	if (r->is_oom)
 		goto oom;
-	get_rules(&r, p, &pend, used, &is_oom);
-	uint32_t n_env = get_count(&r, 4);
-	if (!r.is_bad && n_env != p->settings.env_deny.n)
-		r.is_bad = true;
-	if (!r.is_bad) {
-		pend.env_code = calloc(n_env + 1, sizeof(*pend.env_code));
-		p->env_codes = calloc(n_env + 1, sizeof(*p->env_codes));
-		if (!pend.env_code || !p->env_codes)
-			goto oom;
-		p->n_env_codes = n_env;
-		for (uint32_t i = 0; i < n_env && !r.is_bad; i++)
-			if ((pend.env_code[i] = get_code_index(&r, used, pend.n_codes)) < 0)
-				r.is_bad = true;
-	}
-	if (get_u32(&r) != pend.n_codes && !r.is_bad)
-		r.is_bad = true;
-	for (uint32_t i = 0; i < pend.n_codes && !r.is_bad; i++)
-		if (!used[i])
-			r.is_bad = true;
-	if (is_oom)
-		goto oom;
-	if (r.is_bad || r.left != 0) {
+	if (r->is_bad || r->left != 0) {
 		rc = bad(err, "rule data");
 		goto fail;
 	}
@@ -571,19 +701,17 @@ int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len
 		rc = bad(err, "checksum of the patterns");
 		goto fail;
 	}
-	codes = calloc(pend.n_codes + 1, sizeof(*codes));
-	if (!codes)
+	if (!(codes = take_mem(r, (pend.n_codes + 1) * sizeof(*codes))))
 		goto oom;
-	if ((rc = decode_blob(blob, blob_len, pend.n_codes, codes, err)) < 0)
+	if (r->is_view && !(gc = pcre2_general_context_create(view_pcre2_alloc, view_pcre2_free, r)))
+		goto oom;
+	if ((rc = decode_blob(blob, blob_len, pend.n_codes, codes, gc, err)) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (pend.rule_code[i] >= 0)
 			p->rules[i].code = codes[pend.rule_code[i]];
 	for (size_t i = 0; i < p->n_env_codes; i++)
 		p->env_codes[i] = codes[pend.env_code[i]];
-	/* The program index is built now, so that no decision allocates. */
-	if (cg_policy_index_build(p) < 0)
-		goto oom;
 	p->use_jit = false;
 	*out = p;
 	p = NULL;
@@ -593,16 +721,36 @@ oom:
 	rc = -ENOMEM;
 	cg_error_set(err, "", 0, "", "out of memory");
 fail:
-	if (codes)
-		for (uint32_t i = 0; i < pend.n_codes; i++)
-			pcre2_code_free(codes[i]);
-	cg_policy_free(p);
+	if (!r->is_view) {
+		if (codes)
+			for (uint32_t i = 0; i < pend.n_codes; i++)
+				pcre2_code_free(codes[i]);
+		cg_policy_free(p);
+	}
 done:
-	free(codes);
-	free(used);
-	free(pend.rule_code);
-	free(pend.env_code);
+	if (!r->is_view) {
+		free(codes);
+		free(pend.used);
+		free(pend.rule_code);
+		free(pend.env_code);
+	}
 	return rc;
+}
+
+int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len,
+			    struct cg_error *err)
+{
+	struct reader r = { .is_view = false };
+
+	return load(out, data, len, &r, err);
+}
+
+int cg_policy_snapshot_view(struct cg_policy **out, const void *data, size_t len, void *mem,
+			    size_t mem_size, struct cg_error *err)
+{
+	struct reader r = { .is_view = true, .mem = mem, .mem_size = mem_size };
+
+	return load(out, data, len, &r, err);
 }
 
 /* ---------------------------------------------------------------- matching memory */
