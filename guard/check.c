@@ -787,21 +787,36 @@ static enum cg_verdict check_script(struct checker *c, const char *text, size_t 
 	return v;
 }
 
+/* Field by field: an initializer would clear the path buffers, 8 KiB, on
+ * every decision. */
+static void checker_init(struct checker *c, const struct cg_context *ctx, struct cg_reason *why,
+			 bool is_runtime)
+{
+	c->ctx = ctx;
+	c->why = why;
+	c->depth = 0;
+	c->is_runtime = is_runtime;
+	c->cwd[0] = '\0';
+	c->resolved_word = NULL;
+}
+
 enum cg_verdict cg_check_script(const struct cg_context *ctx, const char *text, size_t len,
 				bool is_runtime, struct cg_reason *why)
 {
-	struct checker c = { .ctx = ctx, .why = why, .is_runtime = is_runtime };
+	struct checker c;
 
+	checker_init(&c, ctx, why, is_runtime);
 	return check_script(&c, text, len);
 }
 
 enum cg_verdict cg_check_argv(const struct cg_context *ctx, char *const argv[], size_t argc,
 			      struct cg_reason *why)
 {
-	struct checker c = { .ctx = ctx, .why = why };
+	struct checker c;
 	struct cg_word *w;
 	enum cg_verdict v;
 
+	checker_init(&c, ctx, why, false);
 	if (argc == 0)
 		return block(&c, "parse", "", "No command given");
 	w = malloc(argc * sizeof(*w));
