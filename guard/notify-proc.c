@@ -16,6 +16,7 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
+#include "guard/guard-internal.h"
 #include "guard/supervisor-internal.h"
 
 enum { MAX_ARGS = 8192 };
@@ -44,6 +45,72 @@ static int attach_for_exec(struct cg_supervisor *sup, pid_t tid)
 	return tracer == sup->self ? 0 : -EPERM;
 }
 
+/* `path` opened for reading when it is a regular file: never a FIFO
+ * (whose open would wait for a writer, and the supervisor with it) or a
+ * device.  -1 otherwise. */
+static int open_program(const char *path)
+{
+	char self[64];
+	struct stat st;
+	int fd = open(path, O_PATH | O_CLOEXEC), file_fd = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		file_fd = open(self, O_RDONLY | O_CLOEXEC);
+	}
+	close(fd);
+	return file_fd;
+}
+
+/* A program file that is a link to or a copy of one the block rules name
+ * (or of the loader) is judged as that file too; a loader's operand, a
+ * file of its own, likewise.  `fd` is the file, `argv` its real argv:
+ * true when it may run. */
+static bool judge_identity(struct cg_supervisor *sup, const char *call, int fd, const char *path,
+			   char *const argv[], size_t argc, pid_t pid, int depth)
+{
+	char known[PATH_MAX], name[NAME_MAX + 1], operand[PATH_MAX];
+	struct cg_event ev = { .kind = CG_EV_EXEC };
+	struct cg_reason why;
+	size_t n, k;
+	int rc = 0, operand_fd;
+	bool may_run;
+
+	/* Only where the run may write can it have made a copy or a link;
+	 * the system's own directories are taken for what they say (and a
+	 * plain /usr/bin/true costs no table). */
+	if (cg_path_is_allowed(&sup->opt->ctx, path, CG_PATHS_WRITE))
+		rc = cg_identity_lookup(&sup->identity, fd, known, sizeof(known));
+	memset(&why, 0, sizeof(why));
+	if (rc < 0) {
+		cg_reason_set(&why, "exec-check", "", "cannot tell what '%s' is: %s", path, strerror(-rc));
+		cg_supervisor_deny(sup, call, path, pid, &why);
+		return sup->opt->monitor;
+	}
+	if (rc == 1 && strcmp(known, path) != 0) {
+		ev.u.exec.path = known;
+		ev.u.exec.argv = (char **)argv;
+		ev.u.exec.argc = argc;
+		if (cg_decide(&sup->opt->ctx, &ev, &why) == CG_BLOCK) {
+			n = strlen(why.message);
+			snprintf(why.message + n, sizeof(why.message) - n, " (the file is %s)", known);
+			cg_supervisor_deny(sup, call, path, pid, &why);
+			return sup->opt->monitor;
+		}
+	}
+	/* "ld.so ./copy-of-mount": the operand is a program too */
+	cg_program_name(rc == 1 ? known : path, name, sizeof(name));
+	if (depth >= 4 || !cg_is_dynamic_loader(name) || !(k = cg_loader_program(argv, argc)) ||
+	    cg_target_path(pid, AT_FDCWD, argv[k], operand, sizeof(operand)) ||
+	    (operand_fd = open_program(operand)) < 0)
+		return true;
+	may_run = judge_identity(sup, call, operand_fd, operand, argv + k, argc - k, pid, depth + 1);
+	close(operand_fd);
+	return may_run;
+}
+
 static bool child_in_our_code(struct cg_supervisor *sup)
 {
 	struct pollfd pfd = { .fd = sup->child_status_fd, .events = POLLIN };
@@ -62,7 +129,7 @@ void cg_notify_exec(struct cg_supervisor *sup, bool is_at)
 	uint64_t path_addr = is_at ? d->args[1] : d->args[0];
 	uint64_t argv_addr = is_at ? d->args[2] : d->args[1];
 	struct cg_event ev = { .kind = CG_EV_EXEC };
-	int rc;
+	int rc, file_fd = -1;
 
 	rc = cg_peek_string(pid, path_addr, raw, sizeof(raw));
 	if (rc) {
@@ -104,6 +171,14 @@ void cg_notify_exec(struct cg_supervisor *sup, bool is_at)
 		cg_notify_respond(sup, -EPERM, 0, false);
 		goto out;
 	}
+	/* What the file is, whatever it is called (a swap of the file after
+	 * this is seen again by the re-check after the exec). */
+	file_fd = open_program(path);
+	if (file_fd >= 0 &&
+	    !judge_identity(sup, is_at ? "execveat" : "execve", file_fd, path, argv, argc, pid, 0)) {
+		cg_notify_respond(sup, -EPERM, 0, false);
+		goto out;
+	}
 	/* The command's own exec comes from our child, single-threaded and
 	 * still running our code (its end of the status pipe, closed on exec,
 	 * is open): its path cannot change under us. */
@@ -122,6 +197,8 @@ void cg_notify_exec(struct cg_supervisor *sup, bool is_at)
 	}
 	cg_notify_respond(sup, 0, 0, true);
 out:
+	if (file_fd >= 0)
+		close(file_fd);
 	free(argv);
 }
 
@@ -154,6 +231,15 @@ static void recheck_exec(struct cg_supervisor *sup, pid_t pid)
 	ev.u.exec.argc = argc;
 	memset(&why, 0, sizeof(why));
 	if (cg_decide(&sup->opt->ctx, &ev, &why) == CG_ALLOW) {
+		/* the file itself, not a name that may be renamed meanwhile */
+		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+		fd = open_program(link);
+		if (fd < 0)
+			goto kill_it;
+		bool may_run = judge_identity(sup, "execve", fd, exe, argv, argc, pid, 0);
+		close(fd);
+		if (!may_run)
+			goto kill_it;
 		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return;
 	}

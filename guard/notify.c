@@ -43,6 +43,7 @@ int cg_notify_init(struct cg_supervisor *sup, struct cg_error *err)
 	}
 	for (int i = 0; i < CG_MAX_PENDING; i++)
 		sup->pending[i].sock_fd = -1;
+	cg_identity_init(&sup->identity, sup->opt->ctx.policy);
 	return 0;
 }
 
@@ -57,6 +58,7 @@ void cg_notify_free(struct cg_supervisor *sup)
 	sup->resp = NULL;
 	free(sup->scratch);
 	sup->scratch = NULL;
+	cg_identity_free(&sup->identity);
 }
 
 /* ---------- reading the target ---------- */

@@ -136,6 +136,24 @@ struct cg_pending_connect {
 
 enum { CG_MAX_PENDING = 16 };
 
+/* ---------- identity.c ---------- */
+
+struct cg_known_program;
+struct cg_identity {
+	const struct cg_policy *policy;
+	struct cg_known_program *known;
+	size_t n;
+	bool is_built;
+};
+
+void cg_identity_init(struct cg_identity *id, const struct cg_policy *p);
+/* Is the program file open as `fd` one of the files the block rules name
+ * or a dynamic loader: the same inode, or a byte-for-byte copy?  1 with
+ * that file's real path in `known`, 0 when it is none, -errno.  The table
+ * is built at the first lookup. */
+int cg_identity_lookup(struct cg_identity *id, int fd, char *known, size_t size);
+void cg_identity_free(struct cg_identity *id);
+
 struct cg_supervisor {
 	const struct cg_run_options *opt;
 	struct cg_run_result *res;
@@ -155,6 +173,7 @@ struct cg_supervisor {
 	size_t denials_cap;
 	struct cg_pending_connect pending[CG_MAX_PENDING];
 	char *scratch;                   /* argv reading, CG_SCRATCH_BYTES */
+	struct cg_identity identity;     /* programs by inode and content */
 };
 
 enum { CG_SCRATCH_BYTES = 256 * 1024 };

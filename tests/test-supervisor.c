@@ -1137,6 +1137,51 @@ Test(supervisor, metadata_of_files_outside_the_allowed_paths_does_not_change)
 	cr_assert_eq(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec, "the inode changed (xattr?)");
 }
 
+/* Program identity is the file, not its name: a copy of /usr/bin/mount
+ * under another name, and the loader copied to run it, list no mounts;
+ * a copy of an allowed program runs. */
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(supervisor, a_renamed_copy_of_a_blocked_program_does_not_run)
+{
+	struct cg_run_result res;
+	char *copy = path_in_ws("lsmnt");
+	char *loader = path_in_ws("ldcopy");
+	char *direct[] = { copy, NULL };
+	char *via_loader[] = { loader, copy, NULL };
+	char loader_path[PATH_MAX];
+
+	copy_file("/usr/bin/mount", copy);
+	cr_assert_not_null(realpath("/lib64/ld-linux-x86-64.so.2", loader_path));
+	copy_file(loader_path, loader);
+	run(direct, &res);
+	cr_assert_null(strstr(out(&res), " on / "), "the copy listed the mounts: %s", out(&res));
+	cr_assert(has_denial(&res, "execve"), "no denial recorded");
+	cg_run_result_free(&res);
+	run(via_loader, &res);
+	cr_assert_null(strstr(out(&res), " on / "), "the copy ran through the loader: %s", out(&res));
+	cg_run_result_free(&res);
+}
+
+Test(supervisor, a_copy_of_an_allowed_program_runs)
+{
+	struct cg_run_result res;
+	char *copy = path_in_ws("my-echo");
+	char *argv[] = { copy, "still here", NULL };
+
+	copy_file("/bin/echo", copy);
+	run(argv, &res);
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert_str_eq(out(&res), "still here\n");
+	cg_run_result_free(&res);
+}
+
 Test(supervisor, open_tree_attr_is_refused)
 {
 	struct cg_run_result res;

@@ -125,9 +125,35 @@ for cmd in "sh -c mount" "$WS/bin/lister"; do
 	fi
 done
 
-# A renamed copy of mount is another program as far as names go (the
-# policy judges programs by name: GAPS.md); what it must not do is mount.
+# A renamed copy of mount, a hard link to it, and a renamed copy of the
+# loader running the copy: the exec check knows the file by inode and
+# content, so none of them lists the mounts.
 cp /usr/bin/mount "$WS/bin/lsmnt"
+cp "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$WS/bin/ldcopy"
+ln /usr/bin/mount "$WS/bin/hardmnt" 2>/dev/null || cp -l /usr/bin/mount "$WS/bin/hardmnt" 2>/dev/null || true
+for cmd in "$WS/bin/lsmnt" "$WS/bin/ldcopy $WS/bin/lsmnt" "$WS/bin/hardmnt"; do
+	if [ ! -e "${cmd%% *}" ]; then
+		fail "exec: $cmd lists mounts" "exec check (program identity)" \
+			"set-up: could not make ${cmd%% *} (a hard link needs the workspace on /usr's file system)"
+		continue
+	fi
+	PATH=/usr/bin:/bin unguarded sh -c "$cmd"
+	if ! grep -q ' type proc ' "$WS/.out"; then
+		fail "exec: $cmd lists mounts" "exec check (program identity)" "baseline: no mount table without the guard"
+		continue
+	fi
+	guard_hidden $cmd
+	if grep -q ' type proc ' "$WS/.out"; then
+		fail "exec: $cmd (a copy or link of mount)" "exec check (program identity)" "the mount table was printed"
+	elif ! guard_attempted; then
+		fail "exec: $cmd (a copy or link of mount)" "exec check (program identity)" "guard-exec exited $GUARD_RC"
+	else
+		ok "exec: $cmd (a copy or link of mount) does not list mounts [stopped by: $(stopped_by)]" \
+			"exec check (program identity)"
+	fi
+done
+
+# What a copy must not do anyway: mount (the kernel floor under identity).
 mkdir -p "$WS/mnt"
 guard -- "$WS/bin/lsmnt" -t tmpfs cgtest "$WS/mnt"
 if grep -q " $WS/mnt " /proc/self/mountinfo; then
@@ -166,15 +192,16 @@ for how in direct script "static attacker"; do
 	fi
 done
 
-# A copy of the loader under another name: identity by name again.
+# A copy of the loader under another name: known by its content.
 cp "$(readlink -f "$LDSO")" "$WS/bin/loader"
 rm -f "$MK"
 guard_hidden "$WS/bin/loader" "$FORBIDDEN" "$MK"
 if [ "$(marker_count "$MK")" -eq 0 ] && [ "$GUARD_RC" -ne 125 ] && [ "$GUARD_RC" -ne 124 ]; then
-	ok "exec: a renamed copy of ld.so runs the forbidden program [stopped by: $(stopped_by)]" "exec check"
+	ok "exec: a renamed copy of ld.so runs the forbidden program [stopped by: $(stopped_by)]" \
+		"exec check (program identity)"
 else
-	gap "exec: a renamed copy of ld.so runs the forbidden program" \
-		"none (program identity is a name; the kernel floor still holds)" "marker written (exit $GUARD_RC)"
+	fail "exec: a renamed copy of ld.so runs the forbidden program" \
+		"exec check (program identity)" "marker written (exit $GUARD_RC)"
 fi
 
 # The race: a second thread rewrites the path between the supervisor's
