@@ -100,7 +100,8 @@ enum cg_verdict cg_decide(const struct cg_context *ctx, const struct cg_event *e
 {
 	enum cg_verdict v;
 
-	memset(why, 0, sizeof(*why));
+	/* Empty strings; clearing all 624 bytes was 10% of a short decision. */
+	why->category[0] = why->rule[0] = why->message[0] = why->layer[0] = '\0';
 	switch (ev->kind) {
 	case CG_EV_ARGV:
 		v = cg_check_argv(ctx, ev->u.argv.argv, ev->u.argv.argc, why);
