@@ -25,12 +25,9 @@ void cg_program_name(const char *word, char *out, size_t size)
 	char norm[PATH_MAX];
 	const char *base = word;
 
-	if (!strchr(word, '/'))
-		base = word;
-	else if (cg_path_normalize("/", word, norm, sizeof(norm)) == 0)
-		base = strrchr(norm, '/') + 1;
-	else
-		base = strrchr(word, '/') + 1;
+	if (strchr(word, '/'))
+		base = cg_path_normalize("/", word, norm, sizeof(norm)) == 0 ? strrchr(norm, '/') + 1
+									     : strrchr(word, '/') + 1;
 	size_t n = strnlen(base, size - 1);
 	memcpy(out, base, n);
 	out[n] = '\0';

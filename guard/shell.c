@@ -27,8 +27,8 @@
 /* Everything a script holds (its arrays, word texts, here-document bodies)
  * lives in one arena that cg_script_free() releases at once: a decision
  * parses a short command and drops it, and a malloc and a free per word
- * and per array cost more than the rest of the parse.  A small script fits
- * in the first chunk, whose head is the script itself.
+ * and per array were a large part of that parse.  A small script fits in
+ * the first chunk, whose head is the script itself.
  *
  * Under AddressSanitizer each allocation is followed by a poisoned gap and
  * an array that grows poisons its old copy, so that overruns and stale
