@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/home.h"
 #include "cli/options.h"
 
 #define PRELOAD_NAME "libguard-preload.so"
@@ -118,6 +119,7 @@ struct run {
 	int run_dirfd;            /* --log-dir DIR/RUN_ID, made before the run, or -1 */
 	char *argv_sh[4];         /* /bin/sh -c STRING */
 	struct cg_warm_up warm_up;
+	struct cg_home home;
 };
 
 /* Audit records are part of the contract: a log that cannot be written
@@ -259,10 +261,23 @@ static int execute(struct run *r)
 		}
 		opt.set_user = true;
 	}
+	{
+		struct cg_home_owner owner = { opt.uid, opt.gid, opt.set_user };
+		char msg[PATH_MAX + 128];
+		if (cg_home_prepare(&r->home, r->o.home, &r->env.ctx, &owner, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "guard: %s\n", msg);
+			return CG_EXIT_GUARD_ERROR;
+		}
+		opt.home = r->home.is_set ? r->home.path : NULL;
+	}
 	if (r->o.verbose)
 		fprintf(stderr, "guard: run %s: policy %s, workspace %s, timeout %u s, output limit %llu bytes%s\n",
 			r->run_id, cg_policy_source(r->env.policy), r->env.workspace, opt.timeout_s,
 			(unsigned long long)opt.output_limit_bytes, opt.monitor ? ", monitor mode" : "");
+	if (r->o.verbose && r->home.is_private)
+		fprintf(stderr, "guard: HOME=%s is not readable by the run: HOME=%s for this run "
+			"(removed after it; --home DIR keeps one)\n",
+			r->home.replaced[0] ? r->home.replaced : "(unset)", r->home.path);
 
 	if (r->o.log_dir && (rc = make_run_dir(r)) < 0) {
 		fprintf(stderr, "guard: --log-dir: cannot create %s/%s: %s\n", r->o.log_dir, r->run_id,
@@ -436,6 +451,7 @@ int main(int argc, char **argv)
 	int status = guard_exec(&r, argc, argv);
 
 	cg_run_warm_up_join(&r.warm_up);
+	cg_home_finish(&r.home);
 	if (r.run_dirfd >= 0)
 		close(r.run_dirfd);
 	cg_audit_close(r.audit);

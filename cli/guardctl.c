@@ -90,6 +90,13 @@ static int cmd_check(int argc, char **argv)
 			rc < 0 ? msg : "give a command after -- or a string with -c (not both)");
 		return CG_EXIT_GUARD_ERROR;
 	}
+	/* A check runs nothing: these would be taken and ignored. */
+	const char *run_only = o.user ? "--user" : o.home ? "--home" : o.log_dir ? "--log-dir" :
+			       o.has_timeout ? "--timeout" : o.has_output_limit ? "--output-limit" : NULL;
+	if (run_only) {
+		fprintf(stderr, "guardctl check: %s applies to guard-exec runs only\n", run_only);
+		return CG_EXIT_GUARD_ERROR;
+	}
 	if (cg_cli_env_load(&env, &o, &err) < 0) {
 		print_error(&err);
 		cg_cli_env_free(&env);

@@ -10,7 +10,7 @@
 
 enum {
 	OPT_CONFIG = 256, OPT_PROFILE, OPT_TICKET, OPT_WORKSPACE, OPT_TIMEOUT, OPT_OUTPUT_LIMIT,
-	OPT_JSON, OPT_LOG_DIR, OPT_MONITOR, OPT_STATE_DIR, OPT_TASK, OPT_USER,
+	OPT_JSON, OPT_LOG_DIR, OPT_MONITOR, OPT_STATE_DIR, OPT_TASK, OPT_USER, OPT_HOME,
 	OPT_ALLOW_READ, OPT_DENY_READ, OPT_ALLOW_WRITE, OPT_DENY_WRITE, OPT_ALLOW_NET,
 	OPT_DENY_NET, OPT_ALLOW_RUN, OPT_DENY_RUN, OPT_HELP, OPT_VERSION,
 };
@@ -28,6 +28,7 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "task", required_argument, NULL, OPT_TASK },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "home", required_argument, NULL, OPT_HOME },
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 	{ "deny-read", required_argument, NULL, OPT_DENY_READ },
 	{ "allow-write", required_argument, NULL, OPT_ALLOW_WRITE },
@@ -57,13 +58,17 @@ void cg_cli_usage(const char *program, bool is_exec)
 	       "  --ticket ID            rate-limit ticket (else $GUARD_TICKET, else \"default\")\n"
 	       "  --workspace DIR        the workspace (default: the current directory)\n"
 	       "  --state-dir DIR        rate-limit and audit state (else $GUARD_STATE_DIR, the policy)\n"
-	       "  --timeout SEC          kill the command after SEC seconds (policy default and max)\n"
-	       "  --output-limit BYTES   cap stdout+stderr together (K and M suffixes)\n"
 	       "  --json                 print one JSON result object\n"
-	       "  --log-dir DIR          write DIR/RUN_ID/{stdout.log,stderr.log,result.json}\n"
-	       "  --monitor              record violations, block nothing\n"
-	       "  --user UID[:GID]       run the command as this user (when started as root)\n"
-	       "  --allow-read LIST, --deny-read LIST, --allow-write LIST, --deny-write LIST\n"
+	       "  --monitor              record violations, block nothing\n");
+	if (is_exec)
+		printf("  --timeout SEC          kill the command after SEC seconds (policy default and max)\n"
+		       "  --output-limit BYTES   cap stdout+stderr together (K and M suffixes)\n"
+		       "  --log-dir DIR          write DIR/RUN_ID/{stdout.log,stderr.log,result.json}\n"
+		       "  --user UID[:GID]       run the command as this user (when started as root)\n"
+		       "  --home DIR             the command's HOME (made if missing; default: the\n"
+		       "                         inherited one, or a private one in /tmp for the run\n"
+		       "                         when the run may not read it, e.g. /root)\n");
+	printf("  --allow-read LIST, --deny-read LIST, --allow-write LIST, --deny-write LIST\n"
 	       "  --allow-net LIST, --deny-net LIST, --allow-run LIST, --deny-run LIST\n"
 	       "                         comma-separated paths, hosts or programs; these override\n"
 	       "                         the policy file; a deny beats an allow\n"
@@ -130,6 +135,7 @@ int cg_cli_parse(struct cg_cli *o, int argc, char **argv, int first, char *err, 
 		case OPT_LOG_DIR: o->log_dir = optarg; break;
 		case OPT_TASK: o->task = optarg; break;
 		case OPT_USER: o->user = optarg; break;
+		case OPT_HOME: o->home = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_MONITOR: o->monitor = true; break;
 		case OPT_TIMEOUT: {

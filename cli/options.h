@@ -33,6 +33,7 @@ struct cg_cli {
 	const char *script;           /* -c STRING */
 	const char *task;             /* --task NAME */
 	const char *user;             /* --user UID[:GID] */
+	const char *home;             /* --home DIR */
 	char **argv;                  /* the command after the options */
 	int argc;
 	unsigned timeout_s;

@@ -259,6 +259,7 @@ struct cg_run_options {
 	uid_t uid; gid_t gid; bool set_user;
 	struct cg_audit *audit;         /* NULL: no audit records of denials */
 	const char *ticket;
+	const char *home;               /* NULL: the inherited HOME; else HOME for the command */
 	struct cg_warm_up *warm_up;     /* NULL, or started by cg_run_warm_up: joined before the fork */
 };
 
@@ -294,6 +295,10 @@ struct cg_run_result {
  * with err filled when a layer could not be installed and !monitor:
  * the command did not run (guard-exec exits 125). */
 int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err);
+/* May a run under ctx read (or write) `path`, an absolute normalized
+ * path: the run-time read and write sets (Landlock's and the
+ * supervisor's), not the static check's. */
+bool cg_run_may_access(const struct cg_context *ctx, const char *path, bool is_write);
 void cg_run_result_free(struct cg_run_result *res);
 
 /* ---------- kernel feature probes (probe.c) ---------- */

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard/guard-internal.h"
 #include "guard/supervisor-internal.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -386,7 +387,7 @@ static char **build_env(const struct cg_run_options *opt, const char *shim_env)
 		n++;
 	for (const char *e = shim_env; *e; e += strlen(e) + 1)
 		n++;
-	envp = calloc(n + 2, sizeof(*envp));
+	envp = calloc(n + 3, sizeof(*envp));
 	if (!envp)
 		return NULL;
 	for (char **e = environ; *e; e++) {
@@ -402,6 +403,8 @@ static char **build_env(const struct cg_run_options *opt, const char *shim_env)
 			preload_old = *e + len + 1;
 			continue;
 		}
+		if (opt->home && !strcmp(name, "HOME"))
+			continue;
 		if (!(envp[k++] = strdup(*e)))
 			goto fail;
 	}
@@ -411,6 +414,10 @@ static char **build_env(const struct cg_run_options *opt, const char *shim_env)
 			goto fail;
 		snprintf(envp[k++], len, "LD_PRELOAD=%s%s%s", opt->preload_path,
 			 preload_old && *preload_old ? " " : "", preload_old ? preload_old : "");
+	}
+	if (opt->home && asprintf(&envp[k++], "HOME=%s", opt->home) < 0) {
+		envp[--k] = NULL;
+		goto fail;
 	}
 	for (const char *e = shim_env; *e; e += strlen(e) + 1)
 		if (!(envp[k++] = strdup(e)))
@@ -1133,6 +1140,11 @@ out:
 	if (rc)
 		cg_run_result_free(res);
 	return rc;
+}
+
+bool cg_run_may_access(const struct cg_context *ctx, const char *path, bool is_write)
+{
+	return cg_path_is_allowed(ctx, path, is_write ? CG_PATHS_WRITE : CG_PATHS_READ);
 }
 
 void cg_run_result_free(struct cg_run_result *res)

@@ -154,4 +154,26 @@ check "env: GITHUB_TOKEN and AWS_SECRET_ACCESS_KEY are removed" "environment fil
 	eval '! grep -qE "^(GITHUB_TOKEN|AWS_SECRET_ACCESS_KEY|GUARD_SECRET)=" "$WS/.out"'
 check "env: other variables are kept" "environment filter" "KEEP_ME missing" grep -qx KEEP_ME=yes "$WS/.out"
 
+# HOME: one the run may not read (root's) is replaced by a private one for
+# the run, removed after it; --home DIR names one that stays; a HOME the
+# run may read is kept.
+HOME=/root guard -- sh -c 'echo "$HOME"; echo state >"$HOME/.tool-state" && echo wrote'
+private=$(head -n1 "$WS/.out")
+check "home: HOME=/root becomes a private HOME in /tmp" "guard-exec HOME" "$(last_output)" \
+	eval 'case "$private" in /tmp/commandguard-home.*) true ;; *) false ;; esac'
+check "home: the command can keep state in it" "guard-exec HOME" "$(last_output)" grep -qx wrote "$WS/.out"
+check "home: the private HOME is gone after the run" "guard-exec HOME" "$private still exists" \
+	test ! -e "$private"
+HOME=/root guard --home "$WS/home" -- sh -c 'echo "$HOME"; echo kept >"$HOME/state"'
+check "home: --home DIR is the command's HOME" "guard-exec HOME" "$(last_output)" grep -qx "$WS/home" "$WS/.out"
+check "home: --home DIR stays after the run" "guard-exec HOME" "no $WS/home/state" grep -qx kept "$WS/home/state"
+guard --home /etc/cg-home-test -- true
+check "home: --home outside the writable paths is 125" "contract" "got $GUARD_RC" test "$GUARD_RC" -eq 125
+check "home: ... and makes nothing there" "contract" "/etc/cg-home-test exists" test ! -e /etc/cg-home-test
+HOME="$WS" guard -- sh -c 'echo "$HOME"'
+check "home: a HOME the run may read is kept" "guard-exec HOME" "$(last_output)" grep -qx "$WS" "$WS/.out"
+"$BUILDDIR/cli/guardctl" check --home "$WS/home" -- true >/dev/null 2>"$WS/.err"
+check "home: guardctl check refuses run-only options" "contract" "exit $? $(head -c 200 "$WS/.err")" \
+	grep -q 'guard-exec runs only' "$WS/.err"
+
 finish
