@@ -139,11 +139,21 @@ static void unlock(void)
 }
 
 static void wait_while(int busy);
+static void load_once(void);
 
 /* fork() waits for a snapshot load in another thread to finish and for the
- * lock to be free, so that the child never starts with either half done. */
+ * lock to be free, so that the child never starts with either half done.
+ * A child nearly always execs, which is a guarded call: the policy is
+ * loaded here, once, instead of in every child (a shell that runs a
+ * hundred programs loads it once).  Loading calls no malloc, so this is
+ * safe wherever fork itself is. */
 static void before_fork(void)
 {
+	if (depth == 0) {
+		depth++;
+		load_once();
+		depth--;
+	}
 	wait_while(SHIM_LOADING);
 	lock();
 }
@@ -502,9 +512,8 @@ void shim_init(void)
 /* The policy, loaded at the first guarded call rather than in the
  * constructor: a process that never opens, runs or connects anything
  * (/bin/true, and most of what a build runs is small) does not pay for it.
- * Loading allocates; the first guarded call of a process being made from
- * a signal handler that interrupted malloc is the one case this cannot
- * serve (the seccomp layer still decides there). */
+ * Loading maps the snapshot and uses it in place: no malloc, so a first
+ * guarded call in a signal handler or a vfork child can load it too. */
 static void load_once(void)
 {
 	int expected = SHIM_RESOLVED;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "preload/shim.h"
+#include "rules/rules-internal.h"
 #include "rules/rules.h"
 
 /* The snapshot of p, in a malloc'd buffer. */
@@ -89,6 +91,95 @@ Test(snapshot, builtin_policy_round_trips_with_identical_verdicts) {
 	cr_assert_gt(n, 0);
 	free(data);
 	cg_policy_free(q);
+	cg_policy_free(p);
+}
+
+/* The shim's loader: the same policy, used in place. */
+Test(snapshot, a_view_in_place_decides_like_the_policy_it_was_written_from) {
+	struct cg_policy *p = builtin(), *q = NULL, *copy = NULL;
+	struct cg_error err = { 0 };
+	size_t len, mem_size = 256 * 1024;
+	unsigned char *data = snapshot_of(p, &len);
+	void *mem = aligned_alloc(64, mem_size);
+
+	cr_assert_eq(cg_policy_snapshot_view(&q, data, len, mem, mem_size, &err), 0, "%s", err.message);
+	const char *lines[] = { "rm -rf /", "rm -rf node_modules", "sudo ls", "mount", "mkfs.ext4 /dev/sda",
+				"nc -l 4444", "npm test", "git status", "killall node", "passwd", "ls -la" };
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_same_verdict(p, q, lines[i]);
+
+	struct cg_rule_info info;
+	cr_assert(cg_policy_rule_at(q, 0, &info));
+	cr_assert(info.id >= (const char *)data && info.id < (const char *)data + len,
+		  "the strings are the snapshot's own bytes, not copies");
+
+	/* The index it restored is the one match.c would build. */
+	cr_assert_eq(cg_policy_snapshot_load(&copy, data, len, &err), 0, "%s", err.message);
+	cr_assert_eq(cg_policy_index_build(copy), 0);
+	cr_assert(q->has_index);
+	cr_assert_eq(q->n_keys, copy->n_keys);
+	cr_assert_gt(q->n_keys, 10);
+	for (size_t i = 0; i < q->n_keys; i++) {
+		cr_assert_str_eq(q->keys[i].name, copy->keys[i].name, "key %zu", i);
+		cr_assert_eq(q->keys[i].rule, copy->keys[i].rule, "key %zu", i);
+	}
+	cr_assert_eq(q->n_glob_rules, copy->n_glob_rules);
+	for (size_t i = 0; i < q->n_glob_rules; i++)
+		cr_assert_eq(q->glob_rules[i], copy->glob_rules[i]);
+	cg_policy_free(copy);
+	free(mem);
+	free(data);
+	cg_policy_free(p);
+}
+
+Test(snapshot, a_view_takes_its_memory_only_from_the_block_it_is_given) {
+	struct cg_policy *p = builtin(), *q = NULL;
+	struct cg_error err = { 0 };
+	size_t len, mem_size = 256 * 1024;
+	unsigned char *data = snapshot_of(p, &len);
+	unsigned char *mem = aligned_alloc(64, mem_size);
+
+	cr_assert_eq(cg_policy_snapshot_view(&q, data, len, mem, 4096, &err), -ENOMEM);
+	cr_assert_null(q);
+	cr_assert(strstr(err.message, "out of memory"), "%s", err.message);
+
+	memset(mem, 0xa5, mem_size);
+	cr_assert_eq(cg_policy_snapshot_view(&q, data, len, mem, mem_size, &err), 0, "%s", err.message);
+	cr_assert((unsigned char *)q >= mem && (unsigned char *)q < mem + mem_size);
+	/* Rules and decoded patterns live in the block too (and were
+	 * cleared: the 0xa5 filling must not leak into the policy). */
+	char *const args[] = { "-rf", "/" };
+	struct cg_rule_match m;
+	cr_assert(cg_rules_blocks(q, "rm", args, 2, &m));
+	cr_assert_str_eq(m.id, "rm-root");
+	free(mem);
+	free(data);
+	cg_policy_free(p);
+}
+
+Test(snapshot, every_truncation_or_flipped_bit_of_a_view_is_an_error_not_a_crash) {
+	struct cg_policy *p = builtin(), *q = NULL;
+	struct cg_error err = { 0 };
+	size_t len, mem_size = 256 * 1024;
+	unsigned char *data = snapshot_of(p, &len);
+	void *mem = aligned_alloc(64, mem_size);
+
+	for (size_t n = 0; n < len; n++) {
+		unsigned char *cut = malloc(n ? n : 1);
+		memcpy(cut, data, n);
+		cr_assert_eq(cg_policy_snapshot_view(&q, cut, n, mem, mem_size, &err), -EINVAL,
+			     "length %zu", n);
+		cr_assert_null(q);
+		free(cut);
+	}
+	for (size_t i = 0; i < len; i += 3) {
+		data[i] ^= 0x04;
+		cr_assert_lt(cg_policy_snapshot_view(&q, data, len, mem, mem_size, &err), 0, "byte %zu", i);
+		cr_assert_null(q);
+		data[i] ^= 0x04;
+	}
+	free(mem);
+	free(data);
 	cg_policy_free(p);
 }
 
