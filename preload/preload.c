@@ -16,11 +16,16 @@
  *   A path rather than an inherited fd: Python's subprocess closes every
  *   fd it does not know (close_fds=True), so an fd would be gone in its
  *   children and they would all fail closed.  The run's Landlock read set
- *   must contain the snapshot file.  A process reads the file at its first
- *   guarded call, checks its checksums and rebuilds the policy with the
- *   patterns PCRE2 already compiled (about 15 us warm, 45 us in a new
- *   process, for the default policy); the real libc functions are found
- *   in the constructor, where dlsym is safe.
+ *   must contain the snapshot file.  A process maps the file at its first
+ *   guarded call (or at its first fork, so that the children inherit it),
+ *   checks its checksums and uses it in place with the patterns PCRE2
+ *   already compiled (cg_policy_snapshot_view: no malloc, no copy of the
+ *   strings, about 30 us in a new process for the default policy); the
+ *   real libc functions are found in the constructor, where dlsym is safe.
+ *
+ *   Every process of a run pays for the constructor, so it calls as
+ *   little of libc as it can (see save_env), and a process that makes no
+ *   guarded call never maps the snapshot.
  *
  *   Missing GUARD_SNAPSHOT (the shim preloaded by hand) or a snapshot that
  *   does not load: every guarded call fails, with one line that says why,
@@ -43,11 +48,12 @@
  * Safety.  The exec, open and connect paths do not call malloc: PCRE2
  * matches with a match block whose frames come from a static arena, paths
  * are resolved in stack buffers, the real functions were found in the
- * constructor.  Three exceptions remain: the first guarded call of a
- * process loads the snapshot; the engine joins an argv longer than 1 KiB
- * in a malloc'd buffer (rules/match.c); the first connection to a
- * non-loopback address that no allowed lookup returned resolves the
- * egress list (guard/net.c).  Decisions that touch shared state (rule matching, the
+ * constructor, the policy is used in place in the mapped snapshot with
+ * its tables in a static block.  Three exceptions remain: the engine
+ * joins an argv longer than 1 KiB in a malloc'd buffer (rules/match.c);
+ * the first network question of a process makes the egress list, and the
+ * first connection to a non-loopback address that no allowed lookup
+ * returned resolves it (guard/net.c).  Decisions that touch shared state (rule matching, the
  * egress list) hold a spin lock that fork() takes and releases around
  * itself (pthread_atfork), so a child never inherits it held.  A call the
  * shim's own code makes (an lstat while resolving, a lookup of the
@@ -598,7 +604,8 @@ static int decide(const char *call, const char *detail, const struct cg_event *e
 	/* The egress list copies the policy's host lists (malloc): made at
 	 * the first network question, not in every process.  Without it
 	 * only loopback is allowed. */
-	if (!context.egress && ev->kind >= CG_EV_CONNECT) {
+	if (!context.egress && (ev->kind == CG_EV_CONNECT || ev->kind == CG_EV_BIND ||
+				ev->kind == CG_EV_LISTEN || ev->kind == CG_EV_HOST)) {
 		struct cg_error err;
 		cg_egress_new(&context.egress, policy, &err);
 	}

@@ -645,6 +645,16 @@ Test(preload_failure, denials_reach_the_report_socket, .init = setup_builtin, .f
 
 /* ---------------------------------------------------------------- threads */
 
+Test(preload_exec, a_forking_process_loads_the_policy_once_for_its_children, .init = setup_builtin,
+     .fini = teardown) {
+	struct run r;
+
+	calls(&r, "fork-mapped", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert(strstr(r.out, "before fork: no\n"), "no guarded call yet, nothing loaded: %s", r.out);
+	cr_assert(strstr(r.out, "child: yes\n"), "the child inherits the parent's policy: %s", r.out);
+}
+
 Test(preload_threads, forking_and_exec_in_many_threads_does_not_deadlock, .init = setup_builtin,
      .fini = teardown, .timeout = 180) {
 	struct run r;
