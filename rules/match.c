@@ -110,8 +110,8 @@ int cg_policy_index_build(struct cg_policy *p)
 
 /* Could glob `pattern` match `program`?  False when the literal text
  * before its first wildcard already differs, which is nearly every time
- * (fnmatch costs a hundred nanoseconds or more per call); also false for a
- * name with no wildcard, which the index finds instead. */
+ * (and saves a fnmatch call, ~25 ns, per glob per command); also false for
+ * a name with no wildcard, which the index finds instead. */
 static bool may_match_glob(const char *pattern, const char *program)
 {
 	for (; *pattern; pattern++, program++) {
