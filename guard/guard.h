@@ -53,6 +53,11 @@ struct cg_context {
  * Not thread-safe.  *out owned by caller (cg_egress_free). */
 int cg_egress_new(struct cg_egress **out, const struct cg_policy *p, struct cg_error *err);
 void cg_egress_free(struct cg_egress *e);
+/* The run's name servers: the supervisor's stub at `stub` (port 53; the
+ * real ones of /etc/resolv.conf leave the allowlist), or NULL: the real
+ * ones.  Call before the first decision.  0 or -ENOMEM. */
+struct sockaddr_in;
+int cg_egress_use_dns(struct cg_egress *e, const struct sockaddr_in *stub);
 
 enum cg_event_kind {
 	CG_EV_ARGV,     /* static: a command as argv, run without a shell */

@@ -283,6 +283,19 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 	return rc;
 }
 
+int cg_landlock_grant_file(struct cg_landlock *ll, const char *path)
+{
+	struct builder b = { .ll = ll, .handled = handled_fs(ll->abi) };
+	int fd;
+
+	if (ll->ruleset_fd < 0)
+		return 0;
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return grant_fd(&b, fd, false, path, LL_READ, 0);
+}
+
 int cg_landlock_apply(const struct cg_landlock *ll)
 {
 	if (ll->ruleset_fd < 0)

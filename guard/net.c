@@ -82,6 +82,16 @@ static int push_addr(struct egress_addr **v, size_t *n, int family, const void *
 	return 0;
 }
 
+int cg_egress_use_dns(struct cg_egress *e, const struct sockaddr_in *stub)
+{
+	if (!stub)
+		return 0;
+	/* the stub's loopback address, even where loopback is not allowed;
+	 * and never the real servers */
+	e->has_nameservers = true;
+	return push_addr(&e->addrs, &e->n_addrs, AF_INET, &stub->sin_addr, htons(53));
+}
+
 static void resolve_into(const struct cg_strlist *hosts, struct egress_addr **v, size_t *n)
 {
 	for (size_t i = 0; i < hosts->n; i++) {

@@ -5,7 +5,9 @@
 #ifndef CG_SUPERVISOR_INTERNAL_H
 #define CG_SUPERVISOR_INTERNAL_H
 
+#include <limits.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +55,11 @@ int cg_landlock_abi(void);
  * returned when the kernel has no Landlock. */
 int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
 			const struct cg_context *ctx, struct cg_error *err);
+/* Read access to one more file, by its own inode: a file bound over
+ * another in the run's mount namespace is reached through the mount
+ * point, where Landlock does not look at the directory it came from.
+ * 0 or -errno (0 without Landlock). */
+int cg_landlock_grant_file(struct cg_landlock *ll, const char *path);
 /* In the child, after no_new_privs.  AS-safe.  0 or -errno. */
 int cg_landlock_apply(const struct cg_landlock *ll);
 void cg_landlock_free(struct cg_landlock *ll);
@@ -135,6 +142,38 @@ struct cg_pending_connect {
 };
 
 enum { CG_MAX_PENDING = 16 };
+
+/* ---------- dns.c ---------- */
+
+enum { CG_DNS_PENDING = 64 };
+
+struct cg_dns_pending {
+	bool in_use;
+	uint16_t client_id, our_id;
+	struct sockaddr_in client;
+	int64_t deadline_ms;
+};
+
+/* The run's name server (see dns.c). */
+struct cg_dns {
+	int listen_fd, upstream_fd;        /* -1: none */
+	struct sockaddr_in addr;           /* the stub's address, port 53 */
+	char conf_path[PATH_MAX];          /* RUN_DIR/resolv.conf naming it; "": no stub */
+	uint16_t next_id;
+	struct cg_dns_pending pending[CG_DNS_PENDING];
+};
+
+/* Stand in for the host's first IPv4 name server: bind the stub (root:
+ * port 53) and write RUN_DIR/resolv.conf.  0 with cg_dns_active() false
+ * when it cannot (the run keeps the real servers), -errno when the file
+ * cannot be written. */
+int cg_dns_open(struct cg_dns *dns, const char *run_dir, struct cg_error *err);
+bool cg_dns_active(const struct cg_dns *dns);
+/* listen_fd is readable: judge the question, answer NXDOMAIN or pass it on. */
+void cg_dns_on_query(struct cg_supervisor *sup, struct cg_dns *dns);
+/* upstream_fd is readable: an answer back to whoever asked. */
+void cg_dns_on_answer(struct cg_dns *dns);
+void cg_dns_close(struct cg_dns *dns);
 
 /* ---------- identity.c ---------- */
 

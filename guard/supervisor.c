@@ -90,6 +90,7 @@ struct child_plan {
 	const struct cg_landlock *landlock;   /* the ruleset, ready (ruleset_fd -1: none) */
 	uint64_t proc_rights;       /* Landlock rights for the run's own /proc */
 	const struct cg_filter *filter;
+	const char *resolv_conf;    /* bound over /etc/resolv.conf in the run's mount namespace; NULL: none */
 	const struct cg_cgroup *cgroup;
 	bool pid_ns;                /* try a pid namespace of its own */
 };
@@ -205,6 +206,11 @@ static bool child_enter_pidns(const struct child_plan *plan)
 	if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0)
 		return false;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	/* The run's name server (dns.c): in this namespace only, read-only. */
+	if (plan->resolv_conf &&
+	    (mount(plan->resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0 ||
+	     mount(NULL, "/etc/resolv.conf", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0))
 		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
 	sigfillset(&all);
 	init = fork();
@@ -627,6 +633,7 @@ struct run_state {
 	int interrupt_signal;     /* SIGINT/SIGTERM/SIGHUP that reached the supervisor */
 	int64_t eof_deadline_ms;  /* after the child's exit: how long to wait for EOF */
 	unsigned kill_grace_ms;
+	struct cg_dns dns;        /* the run's name server, when it has a mount namespace */
 };
 
 static void signal_tree(struct run_state *rs, int sig)
@@ -678,8 +685,8 @@ static void pass_on(struct run_state *rs, int sig)
  * left of the tree is killed (cg_run's end). */
 static void poll_loop(struct run_state *rs, int signal_fd)
 {
-	struct pollfd pfd[5 + CG_MAX_PENDING];
-	struct cg_pending_connect *pending_at[5 + CG_MAX_PENDING];
+	struct pollfd pfd[7 + CG_MAX_PENDING];
+	struct cg_pending_connect *pending_at[7 + CG_MAX_PENDING];
 
 	for (;;) {
 		int64_t now = now_ms(), wait_ms = -1;
@@ -722,6 +729,8 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rs->out.pipe_rd[1], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rs->sup.report_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->dns.listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rs->dns.upstream_fd, .events = POLLIN };
 		for (int i = 0; i < CG_MAX_PENDING; i++)
 			if (rs->sup.pending[i].in_use) {
 				pending_at[n] = &rs->sup.pending[i];
@@ -745,7 +754,11 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 				cg_output_drain(&rs->out, i);
 		if (pfd[4].revents & POLLIN)
 			cg_notify_preload_reports(&rs->sup);
-		for (nfds_t i = 5; i < n; i++)
+		if (pfd[5].revents & POLLIN)
+			cg_dns_on_query(&rs->sup, &rs->dns);
+		if (pfd[6].revents & POLLIN)
+			cg_dns_on_answer(&rs->dns);
+		for (nfds_t i = 7; i < n; i++)
 			if (pfd[i].revents)
 				cg_notify_connect_done(&rs->sup, pending_at[i]);
 		if (pfd[0].revents & POLLIN) {
@@ -805,9 +818,9 @@ static void describe_layers(const struct run_state *rs, const struct cg_landlock
 	else if (n < size)
 		n += snprintf(buf + n, size - n, ",pgroup+subreaper");
 	if (n < size)
-		n += snprintf(buf + n, size - n, ",ptrace-exec-check,no_new_privs%s,rlimits%s%s",
+		n += snprintf(buf + n, size - n, ",ptrace-exec-check,no_new_privs%s,rlimits%s%s%s",
 			      drop_caps ? ",caps" : "", opt->preload_path ? ",preload" : "",
-			      pid_ns ? ",pidns" : "");
+			      pid_ns ? ",pidns" : "", cg_dns_active(&rs->dns) ? ",dns-stub" : "");
 }
 
 /* The rights the policy gives "/proc" itself, for the run's own /proc. */
@@ -897,6 +910,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	for (int i = 0; i <= CG_V1_COUNT; i++)
 		rs.cgroup.procs_fd[i] = -1;
 	rs.cgroup.watchdog_fd = -1;
+	rs.dns.listen_fd = rs.dns.upstream_fd = -1;
 	rs.out.null_fd = -1;
 	for (int i = 0; i < 2; i++)
 		rs.out.pipe_rd[i] = rs.out.pipe_wr[i] = rs.out.log_fd[i] = -1;
@@ -905,6 +919,11 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "no command");
 		return -EINVAL;
 	}
+	/* The run's own files: the shim's snapshot and report socket, the
+	 * name server's resolv.conf. */
+	if ((rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err)))
+		goto out;
+	run_opt.ctx.run_dir = run_dir;
 	if (opt->preload_path) {
 		/* The run may read the shim wherever it is installed. */
 		if (!realpath(opt->preload_path, preload)) {
@@ -913,17 +932,16 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 			goto out;
 		}
 		run_opt.preload_path = run_opt.ctx.preload = preload;
-		rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err);
-		if (!rc) {
-			run_opt.ctx.run_dir = run_dir;
-			rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
-						 shim_env, sizeof(shim_env), err);
-		}
+		rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
+					 shim_env, sizeof(shim_env), err);
 		if (!rc)
 			rc = open_report_socket(&rs.sup, run_dir, shim_env, sizeof(shim_env), err);
 		if (rc)
 			goto out;
 	}
+	if (opt->ctx.egress && (rc = cg_dns_open(&rs.dns, run_dir, err)))
+		goto out;
+	plan.resolv_conf = cg_dns_active(&rs.dns) ? rs.dns.conf_path : NULL;
 	plan.envp = build_env(&run_opt, shim_env);
 	if (!plan.envp) {
 		rc = -ENOMEM;
@@ -974,6 +992,10 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	 * only the notifications can do, so it goes without Landlock. */
 	if (!opt->monitor && (rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err)))
 		goto out;
+	if (cg_dns_active(&rs.dns) && (rc = cg_landlock_grant_file(&landlock, rs.dns.conf_path))) {
+		cg_error_set(err, rs.dns.conf_path, 0, "landlock", "%s", strerror(-rc));
+		goto out;
+	}
 	if ((rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err)))
 		goto out;
 	if (filter.prog.len > MAX_BPF_INSNS) {
@@ -1066,6 +1088,14 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 			rc = -errno;
 			cg_error_set(err, NULL, 0, "seccomp", "taking the listener: %s", strerror(errno));
 		}
+		/* Without its own mount namespace the run reads the host's
+		 * resolv.conf and keeps the real name servers. */
+		if (!in_pidns) {
+			cg_dns_close(&rs.dns);
+		} else if (!rc && cg_dns_active(&rs.dns) &&
+			   (rc = cg_egress_use_dns(opt->ctx.egress, &rs.dns.addr))) {
+			cg_error_set(err, NULL, 0, "dns", "out of memory");
+		}
 	} else {
 		rc = got == sizeof(msg) ? -msg.value : -EIO;
 		cg_error_set(err, NULL, 0, "run", "setting up the command (%s): %s",
@@ -1136,6 +1166,7 @@ out:
 	cg_filter_free(&filter);
 	free_env(plan.envp);
 	free_env(plan.paths);
+	cg_dns_close(&rs.dns);
 	remove_run_dir(run_dir);
 	if (rc)
 		cg_run_result_free(res);

@@ -126,17 +126,37 @@ sleep 0.2
 check "net: control: TCP to 127.0.0.1 is allowed" "egress allowlist (loopback)" \
 	"the loopback listener heard nothing (exit $GUARD_RC; $(last_output))" test "$(contacts "$LO")" -ge 1
 
-# DNS: the resolvers in /etc/resolv.conf are allowed on port 53, so that
-# allowed hosts can be resolved; any name can be asked for, and the
-# resolver forwards the question: a channel out (GAPS.md).
+# DNS: a run with its own mount namespace asks the supervisor's name
+# server (its /etc/resolv.conf says so), which answers for the allowed
+# hosts only; the real resolvers are not in the allowlist, so no question
+# about another name leaves the machine (the channel GAPS.md described).
 ns=$(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)
 if [ -n "$ns" ]; then
 	guard -- "$T/atk-net" udp-sendto "$ns" 53
 	if grep -q 'udp-sendto: ok' "$WS/.out"; then
-		gap "net: UDP to the resolver $ns:53 (DNS queries for any name)" "egress allowlist admits the resolver" \
+		fail "net: UDP to the resolver $ns:53 (DNS queries for any name)" "egress allowlist, run's name server" \
 			"a datagram was sent"
 	else
-		ok "net: UDP to the resolver $ns:53 is refused" "egress allowlist"
+		ok "net: UDP to the resolver $ns:53 is refused" "egress allowlist, run's name server"
+	fi
+	name="cg-exfil-$$.example.com"
+	GUARD_PRELOAD=/nonexistent guard -- getent hosts "$name"
+	if [ "$GUARD_RC" -eq 0 ]; then
+		fail "net: a lookup of $name" "run's name server" "it resolved: $(last_output)"
+	elif ! grep -q "denied dns $name" "$WS/.err"; then
+		fail "net: a lookup of $name" "run's name server" "not refused by the run's name server ($(last_output))"
+	else
+		ok "net: a lookup of a name outside the allowlist is answered NXDOMAIN by the run's name server" \
+			"run's name server"
+	fi
+	unguarded getent hosts registry.npmjs.org
+	if [ "$GUARD_RC" -ne 0 ]; then
+		fail "net: an allowed host resolves through the run's name server" "run's name server" \
+			"baseline: this machine cannot resolve registry.npmjs.org ($(last_output))"
+	else
+		GUARD_PRELOAD=/nonexistent guard --allow-net registry.npmjs.org -- getent hosts registry.npmjs.org
+		check "net: an allowed host resolves through the run's name server" "run's name server" \
+			"exit $GUARD_RC ($(last_output))" test "$GUARD_RC" -eq 0
 	fi
 fi
 
