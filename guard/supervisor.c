@@ -774,18 +774,46 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 	}
 }
 
-/* Kill and reap whatever is left, then remove the groups.  Our child
- * exits only after the PID namespace's init, and the init only after the
- * kernel has reaped every process of the namespace: once it is reaped,
- * nothing of the run is left even as a zombie (an empty cgroup alone
- * comes a moment earlier). */
+/* Children of ours other than the watchdog: a PID namespace's init that
+ * outlived our child (we are the subreaper) is one, until its kernel has
+ * reaped every process of the namespace and we reap it.  -1: the kernel
+ * cannot list them (CONFIG_PROC_CHILDREN). */
+static int children_left(const struct run_state *rs)
+{
+	char path[64], buf[256];
+	int fd, n = 0;
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)rs->sup.self);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	buf[got] = '\0';
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		n += pid != rs->cgroup.watchdog_pid;
+	}
+	return n;
+}
+
+/* Kill and reap whatever is left, then remove the groups.  An empty
+ * cgroup comes a moment before the end: killed tasks leave it before
+ * they are reaped, and a PID namespace's init leaves it before its
+ * kernel has reaped the namespace; so also until our child and the
+ * init are reaped. */
 static void end_tree(struct run_state *rs)
 {
 	for (int i = 0; i < 2000; i++) {
 		int left;
 		reap(rs);
 		if (cg_cgroup_tracks(&rs->cgroup)) {
-			if (cg_cgroup_empty(&rs->cgroup) && rs->child_exited)
+			if (cg_cgroup_empty(&rs->cgroup) && rs->child_exited && children_left(rs) <= 0)
 				break;
 			cg_cgroup_signal(&rs->cgroup, SIGKILL);
 		} else {
