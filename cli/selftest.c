@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -339,6 +340,49 @@ static void try_listen(const char *name, uint32_t addr)
 		close((int)fd);
 }
 
+/* One DNS question (type A) for `name` to the first name server of the
+ * run's /etc/resolv.conf: "nameserver=IP", then "rcode=N" or why not. */
+static void child_dns(const char *name)
+{
+	unsigned char q[300] = { 0x43, 0x47, 0x01, 0x00, 0, 1 }, a[512];
+	struct sockaddr_in ns = { .sin_family = AF_INET, .sin_port = htons(53) };
+	char line[256], addr[64] = "";
+	size_t at = 12;
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	int fd;
+
+	while (f && fgets(line, sizeof(line), f) && !addr[0])
+		if (sscanf(line, " nameserver %63s", addr) != 1)
+			addr[0] = '\0';
+	if (f)
+		fclose(f);
+	printf("nameserver=%s\n", addr[0] ? addr : "none");
+	if (!addr[0] || inet_pton(AF_INET, addr, &ns.sin_addr) != 1)
+		return;
+	for (const char *label = name; *label; ) {
+		size_t len = strcspn(label, ".");
+		q[at++] = (unsigned char)len;
+		memcpy(q + at, label, len);
+		at += len;
+		label += len + (label[len] == '.');
+	}
+	q[at++] = 0;
+	q[at++] = 0, q[at++] = 1, q[at++] = 0, q[at++] = 1;   /* A, IN */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, q, at, 0, (struct sockaddr *)&ns, sizeof(ns)) < 0) {
+		printf("send=errno=%d\n", errno);
+	} else {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n = poll(&pfd, 1, 3000) == 1 ? recv(fd, a, sizeof(a), 0) : -1;
+		if (n >= 12 && a[0] == q[0] && a[1] == q[1])
+			printf("rcode=%d\n", a[3] & 0x0f);
+		else
+			printf("answer=none\n");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static int run_child(int argc, char **argv)
 {
 	const char *action = argc > 2 ? argv[2] : "";
@@ -364,6 +408,8 @@ static int run_child(int argc, char **argv)
 	else if (strcmp(action, "listen") == 0) {
 		try_listen("any", INADDR_ANY);
 		try_listen("loopback", INADDR_LOOPBACK);
+	} else if (strcmp(action, "dns") == 0 && argc > 3) {
+		child_dns(argv[3]);
 	} else {
 		fprintf(stderr, "guardctl selftest: unknown helper action '%s'\n", action);
 		return 2;
@@ -1406,6 +1452,72 @@ static void check_listen(struct selftest *st)
 	free(r);
 }
 
+/* A copy of /usr/bin/mount under another name is still mount. */
+static void check_identity(struct selftest *st)
+{
+	const char *name = "a renamed copy of mount refused";
+	char copy[PATH_MAX + 32];
+	const char *cmd[] = { copy, NULL };
+	struct run *r = calloc(1, sizeof(*r));
+	double t0 = now_ms();
+	int rc;
+
+	if (!r)
+		return;
+	snprintf(copy, sizeof(copy), "%s/cg-selftest-lsmnt", st->workspace);
+	if (copy_file("/usr/bin/mount", st->workspace, "cg-selftest-lsmnt") < 0) {
+		record(st, "seccomp", name, RESULT_FAIL, t0, "inconclusive: no /usr/bin/mount to copy");
+		free(r);
+		return;
+	}
+	rc = run_guarded(st, NULL, cmd, NULL, RUN_BOUND_MS, r);
+	if (!run_broken(st, "seccomp", name, t0, rc, r)) {
+		if (strstr(r->out, " on / ") || strstr(r->out, " type proc "))
+			record(st, "seccomp", name, RESULT_FAIL, t0, "the copy listed the mount table");
+		else if (!strstr(r->err, "the file is"))
+			record(st, "seccomp", name, RESULT_FAIL, t0, "inconclusive: not refused as a copy of "
+			       "mount (exit %d): %s", r->status, r->err);
+		else
+			record(st, "seccomp", name, RESULT_PASS, t0, "refused as the file it is (exit %d)",
+			       r->status);
+	}
+	free(r);
+}
+
+/* A question about a name outside the allowlist never reaches the host's
+ * resolver: the run's name server answers it. */
+static void check_dns(struct selftest *st)
+{
+	const char *name = "DNS for a name outside the allowlist";
+	char question[64], ns[64], rcode[16];
+	struct run *r = calloc(1, sizeof(*r));
+	double t0 = now_ms();
+	int rc;
+
+	if (!r)
+		return;
+	snprintf(question, sizeof(question), "cg-selftest-%d.example.com", (int)getpid());
+	rc = run_helper(st, NULL, "dns", question, NULL, RUN_BOUND_MS, r);
+	if (!run_broken(st, "seccomp", name, t0, rc, r)) {
+		if (!field(r, "nameserver", ns, sizeof(ns)))
+			record(st, "seccomp", name, RESULT_FAIL, t0, "the helper did not report (exit %d)",
+			       r->status);
+		else if (strncmp(ns, "127.53.", 7) != 0)
+			record(st, st->probe.can_unshare_pid ? "seccomp" : "environment", name,
+			       st->probe.can_unshare_pid ? RESULT_FAIL : RESULT_INFO, t0,
+			       "the run asks %s itself: any name can be asked about (the run's name "
+			       "server needs a mount namespace, i.e. root)", ns);
+		else if (!field(r, "rcode", rcode, sizeof(rcode)) || atoi(rcode) != 3)
+			record(st, "seccomp", name, RESULT_FAIL, t0, "the run's name server at %s did not "
+			       "answer NXDOMAIN (rcode %s)", ns, field(r, "rcode", rcode, sizeof(rcode)) ?
+			       rcode : "none");
+		else
+			record(st, "seccomp", name, RESULT_PASS, t0, "answered NXDOMAIN by the run's name "
+			       "server at %s; the host's resolvers are not reachable", ns);
+	}
+	free(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* Finding the binaries */
 
@@ -1616,6 +1728,8 @@ int cg_cmd_selftest(int argc, char **argv)
 	check_timeout(st);
 	check_cleanup(st);
 	check_listen(st);
+	check_identity(st);
+	check_dns(st);
 
 	if (json)
 		print_json(st, now_ms() - t0);
