@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <stdint.h>
+#include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,32 +272,29 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 }
 
 /* The no-op move (see cg_run_warm_up in guard.h): this process into its
- * own group of the first hierarchy we may write.  Any hierarchy will do:
- * the lock is one for all of them. */
+ * own group of the v1 pids hierarchy, which a run joins by moving; a v2
+ * group is entered at the clone (cg_cgroup_fork) and needs none. */
+static const char *const warm_up_mount = "/sys/fs/cgroup/pids";
+
 static void *warm_up_main(void *arg)
 {
-	static const char *const candidates[][2] = {
-		{ "/sys/fs/cgroup/pids", "pids" },
-		{ "/sys/fs/cgroup", "" },
-		{ "/sys/fs/cgroup/unified", "" },
-	};
 	char own[256], dir[320];
 
 	(void)arg;
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		bool is_v2 = !candidates[i][1][0];
-		if (is_v2 != is_cgroup2(candidates[i][0]) || !own_path(candidates[i][1], own, sizeof(own)))
-			continue;
-		snprintf(dir, sizeof(dir), "%s%s", candidates[i][0], own);
-		if (write_file(dir, "cgroup.procs", "0") != -EACCES)
-			break;
+	if (own_path("pids", own, sizeof(own))) {
+		snprintf(dir, sizeof(dir), "%s%s", warm_up_mount, own);
+		write_file(dir, "cgroup.procs", "0");
 	}
 	return NULL;
 }
 
 void cg_run_warm_up(struct cg_warm_up *w)
 {
-	w->is_running = geteuid() == 0 && pthread_create(&w->thread, NULL, warm_up_main, NULL) == 0;
+	struct statfs sf;
+
+	w->is_running = geteuid() == 0 && statfs(warm_up_mount, &sf) == 0 &&
+			sf.f_type == CGROUP_SUPER_MAGIC &&
+			pthread_create(&w->thread, NULL, warm_up_main, NULL) == 0;
 }
 
 void cg_run_warm_up_join(struct cg_warm_up *w)
@@ -306,11 +305,33 @@ void cg_run_warm_up_join(struct cg_warm_up *w)
 	w->is_running = false;
 }
 
+pid_t cg_cgroup_fork(struct cg_cgroup *cg)
+{
+	struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+	long pid = -1;
+	int fd = cg->v2_dir[0] ? open(cg->v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		args.cgroup = (uint64_t)fd;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0)
+			cg->v2_born_in = true;   /* in the parent's memory and the child's */
+		if (pid != 0)
+			close(fd);
+	}
+	/* an older kernel, a seccomp profile that refuses clone3 (ENOSYS), a
+	 * group that cannot take processes: the child moves in itself */
+	return pid >= 0 ? (pid_t)pid : fork();
+}
+
 int cg_cgroup_join(const struct cg_cgroup *cg)
 {
-	for (int i = 0; i <= CG_V1_COUNT; i++)
+	for (int i = 0; i <= CG_V1_COUNT; i++) {
+		if (i == CG_V1_COUNT && cg->v2_born_in)
+			continue;
 		if (cg->procs_fd[i] >= 0 && write(cg->procs_fd[i], "0", 1) != 1)
 			return -errno;
+	}
 	return 0;
 }
 
@@ -434,8 +455,9 @@ void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size)
 
 	buf[0] = '\0';
 	if (cg->v2_dir[0])
-		n += snprintf(buf + n, size - n, "cgroup-v2(%s)",
-			      cg->v2_limits ? "kill,pids,memory,cpu" : "kill");
+		n += snprintf(buf + n, size - n, "cgroup-v2(%s%s)",
+			      cg->v2_limits ? "kill,pids,memory,cpu" : "kill",
+			      cg->v2_born_in ? ",clone-into" : "");
 	for (int i = 0; i < CG_V1_COUNT && n < size; i++) {
 		if (!cg->v1_dir[i][0])
 			continue;

@@ -232,16 +232,18 @@ int cg_audit_time_parse(const char *text, int64_t *epoch_ms);
 
 /* ---------- the supervisor (supervisor.c and friends) ---------- */
 
-/* Moving a process into a cgroup (cgroup v1, or v2 without
- * CLONE_INTO_CGROUP) takes the kernel's cgroup_threadgroup_rwsem for
- * writing, and the first writer after a quiet spell waits for an RCU grace
- * period: 8-16 ms on our machines, most of guard-exec's start-up.  Writers
- * within a grace period of the last one do not wait.  cg_run_warm_up()
+/* Moving a process into a cgroup takes the kernel's
+ * cgroup_threadgroup_rwsem for writing, and the first writer after a
+ * quiet spell waits for an RCU grace period: 4-20 ms on our machines,
+ * most of guard-exec's start-up.  Writers within a grace period of the
+ * last one do not wait.  A v2 group needs no move (the child is made in
+ * it: CLONE_INTO_CGROUP); the v1 pids group does.  cg_run_warm_up()
  * starts such a wait at once in a thread (by moving this process into the
- * group it is already in, which changes nothing), so that it passes while
- * the caller loads the policy and checks the command; cg_run() joins the
- * thread before it forks, and the run's own moves find the wait done.
- * Optional; nothing happens where the caller may not write a cgroup. */
+ * v1 group it is already in, which changes nothing), so that it passes
+ * while the caller loads the policy and checks the command; cg_run() joins
+ * the thread before it makes the run's groups, and the run's own moves
+ * find the wait done.  Optional; nothing happens without a v1 pids
+ * hierarchy or where the caller may not write a cgroup. */
 struct cg_warm_up {
 	pthread_t thread;
 	bool is_running;

@@ -1077,7 +1077,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper, 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
-	rs.child = fork();
+	rs.child = cg_cgroup_fork(&rs.cgroup);
 	if (rs.child < 0) {
 		rc = -errno;
 		cg_error_set(err, NULL, 0, "run", "fork: %s", strerror(errno));

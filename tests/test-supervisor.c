@@ -839,6 +839,25 @@ Test(supervisor, the_cgroup_warm_up_moves_no_process_and_the_run_after_it_is_tra
 	cg_run_result_free(&res);
 }
 
+/* A v2 group is entered at the clone: the command is in it from its
+ * first instruction, with no move. */
+Test(supervisor, the_command_is_made_inside_its_cgroup_v2_group)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char *argv[] = { "/bin/sh", "-c", "cat /proc/self/cgroup", NULL };
+
+	options(&opt, argv);
+	run_opts(&opt, &res);
+	cr_assert(strstr(res.layers, "cgroup-v2("), "this test needs a writable cgroup v2 hierarchy "
+		  "(/sys/fs/cgroup or /sys/fs/cgroup/unified): layers %s", res.layers);
+	cr_assert(strstr(res.layers, "clone-into"), "clone3(CLONE_INTO_CGROUP) was not used: %s",
+		  res.layers);
+	cr_assert(strstr(out(&res), "0::/") && strstr(out(&res), "/commandguard/test-run."),
+		  "not in the run's v2 group: %s", out(&res));
+	cg_run_result_free(&res);
+}
+
 /* The shim installed outside every readable path (a build tree under
  * /check, say) still loads: the run is granted that one file. */
 Test(supervisor, the_shim_loads_from_a_directory_the_run_may_not_read)
