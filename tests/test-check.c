@@ -386,3 +386,65 @@ Test(check, runtime_exec_of_a_memfd_or_deleted_file_is_refused) {
 	ev.u.exec.path = "/tmp/ws/tool (deleted)";
 	cr_assert_eq(cg_decide(&ctx, &ev, &why), CG_BLOCK);
 }
+
+/* The program table in guard/canon.c is searched by bisection: a name out
+ * of order would lose its role and, for a wrapper, let what it runs
+ * through.  So every name the table gives a role keeps it here. */
+static void assert_blocked_any(const char *text)
+{
+	struct cg_reason why;
+	cr_assert_eq(script(text, &why), CG_BLOCK, "expected a block: %s", text);
+}
+
+Test(check, every_wrapper_in_the_program_table_is_looked_through)
+{
+	static const char *const plain[] = {
+		"builtin", "caffeinate", "catchsegv", "chronic", "command", "coproc",
+		"dbus-run-session", "doas", "eatmydata", "env", "exec", "fakeroot", "firejail",
+		"ionice", "ltrace", "nice", "nohup", "nsenter", "parallel", "proot", "proxychains",
+		"proxychains4", "sem", "setsid", "stdbuf", "strace", "time", "torsocks", "unbuffer",
+		"valgrind", "watch", "xargs", "xvfb-run",
+	};
+	static const char *const with_operand[] = {
+		"chrt 1", "flock /tmp/lock", "sg wheel", "taskset 1", "timeout 5",
+	};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		snprintf(text, sizeof(text), "%s sudo id", plain[i]);
+		assert_blocked_any(text);
+	}
+	for (size_t i = 0; i < sizeof(with_operand) / sizeof(with_operand[0]); i++) {
+		snprintf(text, sizeof(text), "%s sudo id", with_operand[i]);
+		assert_blocked_any(text);
+	}
+}
+
+Test(check, every_shell_in_the_program_table_has_its_script_checked)
+{
+	static const char *const shells[] = {
+		"ash", "bash", "csh", "dash", "fish", "ksh", "mksh", "rbash", "sh", "tcsh", "yash", "zsh",
+	};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
+		snprintf(text, sizeof(text), "%s -c 'sudo id'", shells[i]);
+		assert_blocked_any(text);
+	}
+}
+
+Test(check, every_fetcher_in_the_program_table_piped_into_a_shell_is_blocked)
+{
+	static const char *const fetchers[] = {
+		"aria2c http://x", "bzcat x.bz2", "curl http://x", "fetch http://x", "gunzip -c x.gz",
+		"http GET x", "lynx -dump http://x", "nc x 80", "ncat x 80", "netcat x 80",
+		"socat - tcp:x:80", "uudecode x", "wget -qO- http://x", "xzcat x.xz", "zcat x.gz",
+		"zstdcat x.zst",
+	};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(fetchers) / sizeof(fetchers[0]); i++) {
+		snprintf(text, sizeof(text), "%s | sh", fetchers[i]);
+		assert_blocked_any(text);
+	}
+}
