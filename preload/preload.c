@@ -79,7 +79,13 @@
 #include "guard/guard-internal.h"
 #include "preload/shim.h"
 
-struct shim_real shim_real;
+/* The state every process touches (the constructor, the first guarded
+ * call) is kept together in the data page that relocation has already
+ * made private, instead of spread over the .bss pages between the big
+ * buffers: each page touched is a page fault in every process of a run. */
+#define HOT __attribute__((section(".data.shim_hot")))
+
+struct shim_real shim_real HOT;
 
 enum shim_state {
 	SHIM_NEW,          /* constructor not run yet */
@@ -91,35 +97,46 @@ enum shim_state {
 	SHIM_BROKEN,       /* snapshot missing, unreadable or damaged */
 };
 
-static atomic_int state = SHIM_NEW;
-static struct cg_policy *policy;
-static struct cg_context context;
-static bool is_monitor;
+static atomic_int state HOT = SHIM_NEW;
+static struct cg_policy *policy HOT;
+static struct cg_context context HOT;
+static bool is_monitor HOT;
 static char broken_reason[384];
-static atomic_bool has_said_broken;
+static atomic_bool has_said_broken HOT;
 
-static char report_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char report_path[sizeof(((struct sockaddr_un *)0)->sun_path)] HOT;
 
 /* "NAME=value" of our variables as the run started, for descendants. */
 enum { ENV_PRELOAD, ENV_SNAPSHOT, ENV_WORKSPACE, ENV_MONITOR, ENV_REPORT, N_ENV };
 static const char *const env_names[N_ENV] = { "LD_PRELOAD", CG_SNAPSHOT_ENV, CG_WORKSPACE_ENV,
 					       CG_MONITOR_ENV, CG_REPORT_ENV };
-static char *env_saved[N_ENV];      /* "" when unset */
+static char *env_saved[N_ENV] HOT;  /* "" when unset */
 static char *self_path = "";        /* this library, as the loader found it */
 
-/* The strings above, packed: every page the constructor touches is a page
- * fault in every process of the run. */
-static char env_area[3 * PATH_MAX];
-static size_t env_area_used;
+/* The strings above, packed in the hot page; paths too long for it go to
+ * a mapping big enough for every variable at its longest. */
+static char env_area_small[1024] HOT;
+static char *env_area HOT = env_area_small;
+static size_t env_area_size HOT = sizeof(env_area_small), env_area_used HOT;
 
 /* a + b + c (NUL-terminated) in env_area, or "" when they do not fit. */
 static char *area_put(const char *a, const char *b, size_t b_len, const char *c)
 {
-	size_t na = strlen(a), nc = strlen(c);
-	char *out = env_area + env_area_used;
+	size_t na = strlen(a), nc = strlen(c), need = na + b_len + nc + 1;
+	char *out;
 
-	if (na + b_len + nc + 1 > sizeof(env_area) - env_area_used)
-		return "";
+	if (need > env_area_size - env_area_used) {
+		size_t size = N_ENV * (PATH_MAX + 16);
+		char *big = env_area == env_area_small
+				    ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+				    : MAP_FAILED;
+		if (big == MAP_FAILED || need > size)
+			return "";
+		env_area = big;
+		env_area_size = size;
+		env_area_used = 0;
+	}
+	out = env_area + env_area_used;
 	memcpy(out, a, na);
 	memcpy(out + na, b, b_len);
 	memcpy(out + na + b_len, c, nc + 1);
@@ -131,7 +148,7 @@ static __thread int depth __attribute__((tls_model("initial-exec")));
 
 /* ---------------------------------------------------------------- the lock */
 
-static atomic_int decision_lock;
+static atomic_int decision_lock HOT;
 
 static void lock(void)
 {
@@ -178,9 +195,9 @@ static void unlock_in_child(void)
 #define ARENA_SIZE (1u << 20)
 #define ARENA_BLOCKS 32
 static unsigned char arena[ARENA_SIZE] __attribute__((aligned(64)));
-static size_t arena_top;
-static struct { size_t offset, size; bool is_free; } arena_block[ARENA_BLOCKS];
-static size_t arena_n;
+static size_t arena_top HOT;
+static struct { size_t offset, size; bool is_free; } arena_block[ARENA_BLOCKS] HOT;
+static size_t arena_n HOT;
 
 static void *arena_alloc(size_t size, void *data)
 {
@@ -257,7 +274,7 @@ static void report_to_supervisor(const char *call, const char *detail, const str
 /* execvp and Python's subprocess try every PATH entry in turn: one line
  * for "mount" is enough, not one per directory.  The last denial's call,
  * rule and program name, hashed. */
-static atomic_uint_least64_t last_denial;
+static atomic_uint_least64_t last_denial HOT;
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
