@@ -33,17 +33,21 @@ void cg_program_name(const char *word, char *out, size_t size)
 	out[n] = '\0';
 }
 
-void cg_program_target(const char *word, char *out, size_t size)
+void cg_program_target(const char *base, const char *word, char *out, size_t size)
 {
 	char resolved[PATH_MAX];
+	const char *slash;
 
 	out[0] = '\0';
 	/* A bare name is looked up in PATH only when it runs, where the exec
 	 * check sees the real file; searching PATH here would cost a dozen
-	 * system calls per command for what the runtime decides anyway. */
-	if (!strchr(word, '/') || !realpath(word, resolved))
+	 * system calls per command for what the runtime decides anyway.  A
+	 * relative one is the command's, from the directory its paths are
+	 * judged from (not ours). */
+	if (!strchr(word, '/') || cg_path_resolve(base, word, resolved) < 0 ||
+	    !(slash = strrchr(resolved, '/')))
 		return;
-	snprintf(out, size, "%s", strrchr(resolved, '/') + 1);
+	snprintf(out, size, "%s", slash + 1);
 }
 
 bool cg_is_dynamic_loader(const char *program)

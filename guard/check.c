@@ -515,7 +515,8 @@ static enum cg_verdict check_command(struct checker *c, const struct cg_word *w,
 		cg_program_identify(w[0].text, &prog);
 		if (check_rules(c, prog.name, w, n) == CG_BLOCK)
 			return CG_BLOCK;
-		cg_program_target(w[0].text, target, sizeof(target));
+		cg_program_target(c->cwd[0] ? c->cwd : c->ctx->workspace ? c->ctx->workspace : "/",
+				  w[0].text, target, sizeof(target));
 		if (target[0] && strcmp(target, prog.name) != 0 &&
 		    check_rules(c, target, w, n) == CG_BLOCK)
 			return CG_BLOCK;

@@ -34,7 +34,7 @@ bool cg_path_is_allowed(const struct cg_context *ctx, const char *path, enum cg_
 void cg_program_name(const char *word, char *out, size_t size);
 /* If `word` is a path ("./x", "/usr/local/bin/x") to an existing file,
  * the basename of the file it resolves to (through symlinks); else "". */
-void cg_program_target(const char *word, char *out, size_t size);
+void cg_program_target(const char *base, const char *word, char *out, size_t size);
 
 /* What the checks know of a program by its name: one table lookup per
  * command word answers every question (a shell? a wrapper, and which of

@@ -448,3 +448,22 @@ Test(check, every_fetcher_in_the_program_table_piped_into_a_shell_is_blocked)
 		assert_blocked_any(text);
 	}
 }
+
+/* "./name" is the command's: resolved from the directory its paths are
+ * judged from (the workspace, or where a cd went), not from ours. */
+Test(check, a_relative_program_is_named_from_the_command_s_directory)
+{
+	char link[sizeof(workspace) + 32];
+	struct cg_reason why;
+
+	snprintf(link, sizeof(link), "%s/innocent", workspace);
+	cr_assert_eq(symlink("/usr/bin/mount", link), 0);
+	cr_assert_eq(script("./innocent", &why), CG_BLOCK);
+	cr_assert_str_eq(why.category, "system-modification", "%s", why.message);
+	snprintf(link, sizeof(link), "%s/sub", workspace);
+	cr_assert_eq(mkdir(link, 0755), 0);
+	snprintf(link, sizeof(link), "%s/sub/x", workspace);
+	cr_assert_eq(symlink("/usr/bin/mount", link), 0);
+	cr_assert_eq(script("cd sub && ./x", &why), CG_BLOCK);
+	cr_assert_str_eq(why.category, "system-modification", "%s", why.message);
+}
