@@ -346,7 +346,7 @@ static void resolve_real(void)
 /* Every process of the run passes through here, so it calls almost
  * nothing in libc: the first call of each libc function costs a symbol
  * lookup and its cold code a page fault (getenv, stdio and the string
- * functions cost 11 us a process, where this costs 1). */
+ * functions cost 11 us a process, where this costs 2). */
 
 extern char **environ;
 
@@ -431,7 +431,7 @@ static void save_env(void)
 }
 
 /* The policy's tables and decoded patterns (cg_policy_snapshot_view):
- * about 20 KiB for the default policy; a bigger one gets a mapping. */
+ * 12 KiB for the default policy; a bigger one gets a mapping. */
 static unsigned char view_mem[64 * 1024] __attribute__((aligned(64)));
 
 /* Map the snapshot and use it in place: no malloc, no copy, nothing

@@ -228,7 +228,8 @@ static int collect_codes(struct cg_policy *p, const pcre2_code ***codes, size_t 
  * loader restores it instead of sorting again in every process. */
 static int put_index(struct buf *b, struct cg_policy *p)
 {
-	if (cg_policy_index_build(p) < 0)
+	/* Built once: the rules drop it when they change. */
+	if (!p->has_index && cg_policy_index_build(p) < 0)
 		return -ENOMEM;
 	put_u32(b, (uint32_t)p->n_keys);
 	for (size_t i = 0; i < p->n_keys; i++) {
