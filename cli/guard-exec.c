@@ -274,10 +274,11 @@ static int execute(struct run *r)
 		fprintf(stderr, "guard: run %s: policy %s, workspace %s, timeout %u s, output limit %llu bytes%s\n",
 			r->run_id, cg_policy_source(r->env.policy), r->env.workspace, opt.timeout_s,
 			(unsigned long long)opt.output_limit_bytes, opt.monitor ? ", monitor mode" : "");
-	if (r->o.verbose && r->home.is_private)
-		fprintf(stderr, "guard: HOME=%s is not readable by the run: HOME=%s for this run "
-			"(removed after it; --home DIR keeps one)\n",
-			r->home.replaced[0] ? r->home.replaced : "(unset)", r->home.path);
+	if (r->o.verbose && r->home.is_set && !r->o.home)
+		fprintf(stderr, "guard: HOME=%s is not readable by the run: HOME=%s (%s)\n",
+			r->home.replaced[0] ? r->home.replaced : "(unset)", r->home.path,
+			r->home.is_private ? "for this run alone: the shared one is not a private "
+			"directory of this user's" : "kept between runs; --home DIR names another");
 
 	if (r->o.log_dir && (rc = make_run_dir(r)) < 0) {
 		fprintf(stderr, "guard: --log-dir: cannot create %s/%s: %s\n", r->o.log_dir, r->run_id,

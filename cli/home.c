@@ -3,9 +3,12 @@
  * Tools keep state in HOME (npm's cache and logs, git's config).  As root
  * in a runner HOME is /root, a secret directory: every git call would
  * print a refusal and npm would fail to write its cache.  So a command
- * whose inherited HOME the run may not read gets a private one, made for
- * the run in /tmp (when the policy lets the run write there) and removed
- * after it; --home DIR names one that stays. */
+ * whose inherited HOME the run may not read gets one of its own in /tmp
+ * (when the policy lets the run write there): /tmp/commandguard-home-UID,
+ * kept between runs like a real HOME (a fresh one made npm test 2.5 times
+ * slower: its first-run work every time).  If that name is taken by
+ * anything but a private directory of the user's, a HOME is made for the
+ * run alone and removed after it.  --home DIR names another. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +85,25 @@ int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context 
 		return 0;
 	if (!cg_run_may_access(ctx, "/tmp/commandguard-home", true))
 		return 0;   /* nowhere to make one: the command keeps its HOME */
+	snprintf(h->replaced, sizeof(h->replaced), "%s", inherited ? inherited : "");
+	uid_t uid = owner->set_user ? owner->uid : geteuid();
+	struct stat st;
+	snprintf(h->path, sizeof(h->path), "/tmp/commandguard-home-%u", (unsigned)uid);
+	if (mkdir(h->path, 0700) == 0) {
+		if ((rc = make_own(h->path, owner->uid, owner->gid, owner->set_user)) < 0) {
+			snprintf(msg, size, "cannot give %s to the command's user: %s", h->path, strerror(-rc));
+			rmdir(h->path);
+			return rc;
+		}
+		h->is_set = true;
+		return 0;
+	}
+	/* /tmp is everyone's: only a private directory of the user's own */
+	if (errno == EEXIST && lstat(h->path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid &&
+	    !(st.st_mode & 077)) {
+		h->is_set = true;
+		return 0;
+	}
 	snprintf(h->path, sizeof(h->path), "/tmp/commandguard-home.XXXXXX");
 	if (!mkdtemp(h->path)) {
 		rc = -errno;
@@ -89,7 +111,6 @@ int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context 
 		return rc;
 	}
 	h->is_set = h->is_private = true;
-	snprintf(h->replaced, sizeof(h->replaced), "%s", inherited ? inherited : "");
 	if ((rc = make_own(h->path, owner->uid, owner->gid, owner->set_user)) < 0) {
 		snprintf(msg, size, "cannot give %s to the command's user: %s", h->path, strerror(-rc));
 		cg_home_finish(h);

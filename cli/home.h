@@ -10,9 +10,9 @@
 
 struct cg_home {
 	char path[PATH_MAX];       /* the command's HOME when is_set */
-	char replaced[PATH_MAX];   /* the inherited HOME a private one stands in for, "" if unset */
+	char replaced[PATH_MAX];   /* the inherited HOME ours stands in for ("" if unset or --home) */
 	bool is_set;               /* false: the command keeps the HOME it inherits */
-	bool is_private;           /* made for this run; cg_home_finish removes it */
+	bool is_private;           /* made for this run alone; cg_home_finish removes it */
 };
 
 struct cg_home_owner {
@@ -22,8 +22,10 @@ struct cg_home_owner {
 };
 
 /* --home DIR (`arg`, made if missing; the run must be allowed to write
- * it), else the inherited HOME when the run may read it, else a private
- * one in /tmp when the run may write there.  0, or -errno with msg set. */
+ * it), else the inherited HOME when the run may read it, else
+ * /tmp/commandguard-home-UID (kept between runs), or one for this run
+ * alone when that name is not a private directory of the user's.  0, or
+ * -errno with msg set. */
 int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context *ctx,
 		    const struct cg_home_owner *owner, char *msg, size_t size);
 /* Remove a private HOME and all the command left in it. */

@@ -154,16 +154,28 @@ check "env: GITHUB_TOKEN and AWS_SECRET_ACCESS_KEY are removed" "environment fil
 	eval '! grep -qE "^(GITHUB_TOKEN|AWS_SECRET_ACCESS_KEY|GUARD_SECRET)=" "$WS/.out"'
 check "env: other variables are kept" "environment filter" "KEEP_ME missing" grep -qx KEEP_ME=yes "$WS/.out"
 
-# HOME: one the run may not read (root's) is replaced by a private one for
-# the run, removed after it; --home DIR names one that stays; a HOME the
-# run may read is kept.
-HOME=/root guard -- sh -c 'echo "$HOME"; echo state >"$HOME/.tool-state" && echo wrote'
-private=$(head -n1 "$WS/.out")
-check "home: HOME=/root becomes a private HOME in /tmp" "guard-exec HOME" "$(last_output)" \
-	eval 'case "$private" in /tmp/commandguard-home.*) true ;; *) false ;; esac'
+# HOME: one the run may not read (root's) is replaced by the user's own in
+# /tmp, kept between runs; if that name is not a private directory of the
+# user's, a HOME for the run alone is made and removed; --home DIR names
+# another; a HOME the run may read is kept.
+shared=/tmp/commandguard-home-$(id -u)
+HOME=/root guard -- sh -c 'echo "$HOME"; echo "state $$" >"$HOME/.cg-contract-state" && echo wrote'
+check "home: HOME=/root becomes $shared" "guard-exec HOME" "$(last_output)" grep -qx "$shared" "$WS/.out"
 check "home: the command can keep state in it" "guard-exec HOME" "$(last_output)" grep -qx wrote "$WS/.out"
-check "home: the private HOME is gone after the run" "guard-exec HOME" "$private still exists" \
-	test ! -e "$private"
+HOME=/root guard -- sh -c 'cat "$HOME/.cg-contract-state"'
+check "home: the state is there for the next run" "guard-exec HOME" "$(last_output)" grep -q '^state ' "$WS/.out"
+rm -f "$shared/.cg-contract-state"
+planted=/tmp/commandguard-home-65534
+if [ ! -e "$planted" ]; then
+	mkdir -m 0755 "$planted"   # root's, not user 65534's: must not be used for it
+	HOME=/root guard --user 65534 -- sh -c 'echo "$HOME"'
+	private=$(head -n1 "$WS/.out")
+	check "home: a planted $planted is not used" "guard-exec HOME" "$(last_output)" \
+		eval 'case "$private" in /tmp/commandguard-home.*) true ;; *) false ;; esac'
+	check "home: ... and the HOME made for the run alone is gone after it" "guard-exec HOME" \
+		"$private still exists" test ! -e "$private"
+	rmdir "$planted"
+fi
 HOME=/root guard --home "$WS/home" -- sh -c 'echo "$HOME"; echo kept >"$HOME/state"'
 check "home: --home DIR is the command's HOME" "guard-exec HOME" "$(last_output)" grep -qx "$WS/home" "$WS/.out"
 check "home: --home DIR stays after the run" "guard-exec HOME" "no $WS/home/state" grep -qx kept "$WS/home/state"
