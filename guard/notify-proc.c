@@ -64,6 +64,26 @@ static int open_program(const char *path)
 	return file_fd;
 }
 
+/* Only where the run may write can it have made a copy or a link; the
+ * system's own directories are taken for what they say (and a plain
+ * /usr/bin/true costs no open and no table). */
+static bool may_be_copy(struct cg_supervisor *sup, const char *path)
+{
+	return cg_path_is_allowed(&sup->opt->ctx, path, CG_PATHS_WRITE);
+}
+
+/* Worth a look at the file: it may be a copy, or it is the loader, whose
+ * operand may be one. */
+static bool needs_identity(struct cg_supervisor *sup, const char *path)
+{
+	char name[NAME_MAX + 1];
+
+	if (may_be_copy(sup, path))
+		return true;
+	cg_program_name(path, name, sizeof(name));
+	return cg_is_dynamic_loader(name);
+}
+
 /* A program file that is a link to or a copy of one the block rules name
  * (or of the loader) is judged as that file too; a loader's operand, a
  * file of its own, likewise.  `fd` is the file, `argv` its real argv:
@@ -78,10 +98,7 @@ static bool judge_identity(struct cg_supervisor *sup, const char *call, int fd, 
 	int rc = 0, operand_fd;
 	bool may_run;
 
-	/* Only where the run may write can it have made a copy or a link;
-	 * the system's own directories are taken for what they say (and a
-	 * plain /usr/bin/true costs no table). */
-	if (cg_path_is_allowed(&sup->opt->ctx, path, CG_PATHS_WRITE))
+	if (may_be_copy(sup, path))
 		rc = cg_identity_lookup(&sup->identity, fd, known, sizeof(known));
 	memset(&why, 0, sizeof(why));
 	if (rc < 0) {
@@ -173,7 +190,7 @@ void cg_notify_exec(struct cg_supervisor *sup, bool is_at)
 	}
 	/* What the file is, whatever it is called (a swap of the file after
 	 * this is seen again by the re-check after the exec). */
-	file_fd = open_program(path);
+	file_fd = needs_identity(sup, path) ? open_program(path) : -1;
 	if (file_fd >= 0 &&
 	    !judge_identity(sup, is_at ? "execveat" : "execve", file_fd, path, argv, argc, pid, 0)) {
 		cg_notify_respond(sup, -EPERM, 0, false);
@@ -231,15 +248,18 @@ static void recheck_exec(struct cg_supervisor *sup, pid_t pid)
 	ev.u.exec.argc = argc;
 	memset(&why, 0, sizeof(why));
 	if (cg_decide(&sup->opt->ctx, &ev, &why) == CG_ALLOW) {
-		/* the file itself, not a name that may be renamed meanwhile */
-		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-		fd = open_program(link);
-		if (fd < 0)
-			goto kill_it;
-		bool may_run = judge_identity(sup, "execve", fd, exe, argv, argc, pid, 0);
-		close(fd);
-		if (!may_run)
-			goto kill_it;
+		/* the file itself, not a name that may be renamed meanwhile;
+		 * a loader's operand may be a copy wherever the loader is */
+		if (needs_identity(sup, exe)) {
+			snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+			fd = open_program(link);
+			if (fd < 0)
+				goto kill_it;
+			bool may_run = judge_identity(sup, "execve", fd, exe, argv, argc, pid, 0);
+			close(fd);
+			if (!may_run)
+				goto kill_it;
+		}
 		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return;
 	}

@@ -131,7 +131,8 @@ done
 cp /usr/bin/mount "$WS/bin/lsmnt"
 cp "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$WS/bin/ldcopy"
 ln /usr/bin/mount "$WS/bin/hardmnt" 2>/dev/null || cp -l /usr/bin/mount "$WS/bin/hardmnt" 2>/dev/null || true
-for cmd in "$WS/bin/lsmnt" "$WS/bin/ldcopy $WS/bin/lsmnt" "$WS/bin/hardmnt"; do
+for cmd in "$WS/bin/lsmnt" "$WS/bin/ldcopy $WS/bin/lsmnt" "/lib64/ld-linux-x86-64.so.2 $WS/bin/lsmnt" \
+	"$WS/bin/hardmnt"; do
 	if [ ! -e "${cmd%% *}" ]; then
 		fail "exec: $cmd lists mounts" "exec check (program identity)" \
 			"set-up: could not make ${cmd%% *} (a hard link needs the workspace on /usr's file system)"
