@@ -88,12 +88,17 @@ struct builder {
 	const char *workspace;
 };
 
+/* The rule engine's longest prefix wins (a tie goes to the deny): an
+ * excluded path above `path` loses to it, one equal to it wins, and one
+ * below it is carved out (holds_excluded).  So --allow-write /dev/shm
+ * opens it under the blocked /dev, and a workspace below a secret
+ * directory is the run's, as cg_path_is_allowed says. */
 static bool is_excluded(const struct builder *b, const char *path)
 {
 	for (size_t k = 0; k < 3; k++)
 		if (b->excluded[k])
 			for (size_t i = 0; i < b->excluded[k]->n; i++)
-				if (cg_path_under(path, b->excluded[k]->items[i]))
+				if (strcmp(path, b->excluded[k]->items[i]) == 0)
 					return true;
 	return false;
 }

@@ -858,6 +858,31 @@ Test(supervisor, the_command_is_made_inside_its_cgroup_v2_group)
 	cg_run_result_free(&res);
 }
 
+/* Longest prefix wins in Landlock as in the rule engine: an allowed path
+ * below a blocked one (/dev/shm under /dev) opens, and only it. */
+Test(supervisor, an_allowed_path_below_a_blocked_one_is_writable_and_only_it)
+{
+	struct cg_run_options opt;
+	struct cg_run_result res;
+	char shm_file[64], dev_file[64], script[256];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+
+	require_landlock();
+	snprintf(shm_file, sizeof(shm_file), "/dev/shm/cg-sup-%d", getpid());
+	snprintf(dev_file, sizeof(dev_file), "/dev/cg-sup-%d", getpid());
+	snprintf(script, sizeof(script), ": > '%s'; : > '%s'; true", shm_file, dev_file);
+	cr_assert_eq(cg_strlist_add(&cg_policy_settings_mut(policy)->cli_allow_write, "/dev/shm"), 0);
+	options(&opt, argv);
+	opt.preload_path = NULL;
+	run_opts(&opt, &res);
+	bool made_shm = exists(shm_file), made_dev = exists(dev_file);
+	unlink(shm_file);
+	unlink(dev_file);
+	cr_assert(made_shm, "/dev/shm stayed closed: %s", res.stderr_buf ? res.stderr_buf : "");
+	cr_assert_not(made_dev, "a file appeared in /dev");
+	cg_run_result_free(&res);
+}
+
 /* The shim installed outside every readable path (a build tree under
  * /check, say) still loads: the run is granted that one file. */
 Test(supervisor, the_shim_loads_from_a_directory_the_run_may_not_read)
