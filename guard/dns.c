@@ -140,8 +140,8 @@ static size_t question_name(const unsigned char *p, size_t len, char *name, size
 {
 	size_t at = DNS_HEADER, out = 0;
 
-	if (len < DNS_HEADER + 5 || (p[2] & 0x80) || p[4] != 0 || p[5] != 1)
-		return 0;   /* a response, or not exactly one question */
+	if (len < DNS_HEADER + 5 || (p[2] & 0xf8) || p[4] != 0 || p[5] != 1)
+		return 0;   /* a response, not a QUERY (an UPDATE...), or not exactly one question */
 	while (at < len && p[at]) {
 		size_t label = p[at];
 		if (label > 63 || at + 1 + label >= len || out + label + 2 > size)
