@@ -3,7 +3,7 @@
 # make of a C program, git init && git commit, and a real npm test.
 . "$(dirname "$0")/../adversarial/lib.sh"
 
-require "make, cc, git, node and npm" command -v make cc git node npm
+require "make, cc, git, node, npm and python3" command -v make cc git node npm python3
 
 # make of a small C program
 mkdir -p "$WS/proj"
@@ -19,6 +19,21 @@ printf 'hello\n' >"$WS/repo/README"
 guard -c "cd $WS/repo && git init -q && git add README && git -c user.name=CI -c user.email=ci@example.invalid commit -q -m initial && git log --oneline"
 check "false positive: git init && git commit" "all layers allow" \
 	"exit $GUARD_RC; $(last_output)" eval '[ $GUARD_RC -eq 0 ] && grep -q initial "$WS/.out"'
+
+# As root in a runner HOME=/root is a secret: git gets a HOME of its own
+# and says nothing about it (no refusal, no warning).
+mkdir -p "$WS/repo2"
+printf 'hello\n' >"$WS/repo2/README"
+HOME=/root guard -c "cd $WS/repo2 && git init -q && git add README && git -c user.name=CI -c user.email=ci@example.invalid commit -q -m initial && git log --oneline"
+check "false positive: git commit with HOME=/root" "guard-exec HOME" \
+	"exit $GUARD_RC; $(last_output)" eval '[ $GUARD_RC -eq 0 ] && grep -q initial "$WS/.out" && ! grep -q "denied\|warning" "$WS/.err"'
+
+# python3 -m unittest, the way a Python project's CI runs its tests
+mkdir -p "$WS/py"
+printf 'import unittest, json, tempfile, os\nclass T(unittest.TestCase):\n    def test_tmp(self):\n        with tempfile.TemporaryDirectory() as d:\n            p = os.path.join(d, "x.json")\n            json.dump({"a": 1}, open(p, "w"))\n            self.assertEqual(json.load(open(p))["a"], 1)\n' >"$WS/py/test_x.py"
+guard -c "cd $WS/py && python3 -m unittest -q 2>&1"
+check "false positive: python3 -m unittest passes" "all layers allow" \
+	"exit $GUARD_RC; $(last_output)" eval '[ $GUARD_RC -eq 0 ] && grep -q "^OK" "$WS/.out"'
 
 # npm test of a real package from the npm registry: path-parse 1.0.6 (MIT),
 # whose tarball ships its own test.js (node + assert, no dependencies);
