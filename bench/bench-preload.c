@@ -179,8 +179,8 @@ static void row(const char *what, const struct timing *t)
 
 /* Copy the shim into dir in one write, as `make install` would, and put
  * the copy's path in out.  The shim as the linker left it costs every
- * process 10-15 us more (measured, same bytes): the page cache keeps the
- * linker's many small writes as small folios, each faulted in apart. */
+ * process 10-15 us more (measured, same bytes), most likely because the
+ * page cache keeps the linker's many small writes as small folios. */
 static int copy_shim(const char *shim, const char *dir, char *out, size_t size)
 {
 	struct stat st;
