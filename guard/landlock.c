@@ -301,6 +301,22 @@ int cg_landlock_grant_file(struct cg_landlock *ll, const char *path)
 	return grant_fd(&b, fd, false, path, LL_READ, 0);
 }
 
+int cg_landlock_grant_own_dir(const struct cg_landlock *ll, const char *dir)
+{
+	struct cg_ll_path_beneath rule = { .allowed_access = handled_fs(ll->abi) };
+	int rc = 0;
+
+	if (ll->ruleset_fd < 0)
+		return 0;
+	rule.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rule.parent_fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_add_rule, ll->ruleset_fd, LL_RULE_PATH_BENEATH, &rule, 0) < 0)
+		rc = -errno;
+	close(rule.parent_fd);
+	return rc;
+}
+
 int cg_landlock_apply(const struct cg_landlock *ll)
 {
 	if (ll->ruleset_fd < 0)

@@ -60,6 +60,10 @@ int cg_landlock_prepare(struct cg_landlock *ll, const struct cg_settings *s,
  * point, where Landlock does not look at the directory it came from.
  * 0 or -errno (0 without Landlock). */
 int cg_landlock_grant_file(struct cg_landlock *ll, const char *path);
+/* In the child: read and write below `dir`, a mount of the run's own
+ * (its private /dev/shm), which no rule of the parent's reaches.
+ * AS-safe.  0 or -errno (0 without Landlock). */
+int cg_landlock_grant_own_dir(const struct cg_landlock *ll, const char *dir);
 /* In the child, after no_new_privs.  AS-safe.  0 or -errno. */
 int cg_landlock_apply(const struct cg_landlock *ll);
 void cg_landlock_free(struct cg_landlock *ll);

@@ -91,6 +91,8 @@ struct child_plan {
 	uint64_t proc_rights;       /* Landlock rights for the run's own /proc */
 	const struct cg_filter *filter;
 	const char *resolv_conf;    /* bound over /etc/resolv.conf in the run's mount namespace; NULL: none */
+	bool private_shm;           /* an empty tmpfs on /dev/shm in the run's mount namespace */
+	char shm_options[64];       /* its mount options */
 	const struct cg_cgroup *cgroup;
 	bool pid_ns;                /* try a pid namespace of its own */
 };
@@ -212,6 +214,11 @@ static bool child_enter_pidns(const struct child_plan *plan)
 	    (mount(plan->resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0 ||
 	     mount(NULL, "/etc/resolv.conf", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0))
 		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
+	/* Shared memory of the run's own: nothing in it from other runs, and
+	 * nothing of it left for them (see private_shm in cg_run). */
+	if (plan->private_shm &&
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, plan->shm_options) < 0)
+		child_fail(plan, STAGE_SETUP, STEP_PIDNS, errno);
 	sigfillset(&all);
 	init = fork();
 	if (init < 0)
@@ -308,6 +315,8 @@ static __attribute__((noreturn)) void child_main(const struct child_plan *plan)
 	if (send(plan->setup_fd, &hello, 1, MSG_NOSIGNAL) != 1)
 		child_fail(plan, STAGE_SETUP, STEP_SETUP, errno);
 	if (in_pidns && (rc = child_grant_proc(plan, plan->landlock->ruleset_fd)))
+		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
+	if (in_pidns && plan->private_shm && (rc = cg_landlock_grant_own_dir(plan->landlock, "/dev/shm")))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
 	if ((rc = cg_landlock_apply(plan->landlock)))
 		child_fail(plan, STAGE_SETUP, STEP_LANDLOCK, -rc);
@@ -902,6 +911,17 @@ static void command_status(int fd, struct run_state *rs)
 		}
 }
 
+/* Take back the /dev/shm that cg_run added to the write list. */
+static void drop_private_shm(const struct cg_run_options *opt, bool *added)
+{
+	struct cg_strlist *list = &cg_policy_settings_mut(opt->ctx.policy)->cli_allow_write;
+
+	if (!*added)
+		return;
+	free(list->items[--list->n]);
+	*added = false;
+}
+
 int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct cg_error *err)
 {
 	const struct cg_settings *s = cg_policy_settings(opt->ctx.policy);
@@ -915,7 +935,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 	char shim_env[2 * PATH_MAX + 64] = "";
 	int status_pipe[2] = { -1, -1 }, setup_sock[2] = { -1, -1 };
 	int signal_fd = -1, pidfd = -1, was_subreaper = 0, one = 1;
-	bool in_pidns = false;
+	bool in_pidns = false, shm_added = false;
 	int64_t start_ms = now_ms();
 	sigset_t chld;
 	ssize_t got;
@@ -960,6 +980,46 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 			goto out;
 		}
 		run_opt.preload_path = run_opt.ctx.preload = preload;
+	}
+	if (opt->ctx.egress && (rc = cg_dns_open(&rs.dns, run_dir, err)))
+		goto out;
+	plan.resolv_conf = cg_dns_active(&rs.dns) ? rs.dns.conf_path : NULL;
+
+	/* The layers, while the cgroup warm-up's grace period passes.
+	 * Monitor mode records file accesses instead of refusing them, which
+	 * only the notifications can do, so it goes without Landlock. */
+	if (!opt->monitor && (rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err)))
+		goto out;
+	if (cg_dns_active(&rs.dns) && (rc = cg_landlock_grant_file(&landlock, rs.dns.conf_path))) {
+		cg_error_set(err, rs.dns.conf_path, 0, "landlock", "%s", strerror(-rc));
+		goto out;
+	}
+	if ((rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err)))
+		goto out;
+	if (filter.prog.len > MAX_BPF_INSNS) {
+		rc = -E2BIG;
+		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);
+		goto out;
+	}
+	rs.sup.traps_files = filter.traps_files;
+	plan.landlock = &landlock;
+	plan.proc_rights = proc_rights(s);
+	plan.filter = &filter;
+
+	/* Python's multiprocessing and others need /dev/shm writable; the
+	 * host's would be a channel between runs.  Where the run gets a mount
+	 * namespace (root), it gets an empty tmpfs there instead, which the
+	 * child grants itself in Landlock; the shim and our checks learn it
+	 * from the write list, extended after the ruleset was built (Landlock
+	 * never grants the host's /dev/shm) and restored at the end. */
+	if (geteuid() == 0 && !opt->monitor && !cg_run_may_access(&opt->ctx, "/dev/shm/x", true)) {
+		shm_added = cg_strlist_add(&cg_policy_settings_mut(opt->ctx.policy)->cli_allow_write,
+					   "/dev/shm") == 0;
+		plan.private_shm = shm_added;
+		snprintf(plan.shm_options, sizeof(plan.shm_options), "mode=1777,size=%llu",
+			 (unsigned long long)(s->memory_bytes ? s->memory_bytes : 64ULL << 20));
+	}
+	if (opt->preload_path) {
 		rc = cg_snapshot_publish(opt->ctx.policy, opt->ctx.workspace, run_dir, opt->monitor,
 					 shim_env, sizeof(shim_env), err);
 		if (!rc)
@@ -967,9 +1027,6 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		if (rc)
 			goto out;
 	}
-	if (opt->ctx.egress && (rc = cg_dns_open(&rs.dns, run_dir, err)))
-		goto out;
-	plan.resolv_conf = cg_dns_active(&rs.dns) ? rs.dns.conf_path : NULL;
 	plan.envp = build_env(&run_opt, shim_env);
 	if (!plan.envp) {
 		rc = -ENOMEM;
@@ -1015,27 +1072,6 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "pipe: %s", strerror(errno));
 		goto out;
 	}
-	/* The layers, while the cgroup warm-up's grace period passes.
-	 * Monitor mode records file accesses instead of refusing them, which
-	 * only the notifications can do, so it goes without Landlock. */
-	if (!opt->monitor && (rc = cg_landlock_prepare(&landlock, s, &rs.sup.opt->ctx, err)))
-		goto out;
-	if (cg_dns_active(&rs.dns) && (rc = cg_landlock_grant_file(&landlock, rs.dns.conf_path))) {
-		cg_error_set(err, rs.dns.conf_path, 0, "landlock", "%s", strerror(-rc));
-		goto out;
-	}
-	if ((rc = cg_filter_build(&filter, landlock.ruleset_fd < 0, landlock.abi < 6, err)))
-		goto out;
-	if (filter.prog.len > MAX_BPF_INSNS) {
-		rc = -E2BIG;
-		cg_error_set(err, NULL, 0, "seccomp", "filter too long (%u instructions)", filter.prog.len);
-		goto out;
-	}
-	rs.sup.traps_files = filter.traps_files;
-	plan.landlock = &landlock;
-	plan.proc_rights = proc_rights(s);
-	plan.filter = &filter;
-
 	/* The warm-up holds cgroup_mutex while it waits: our mkdirs would
 	 * wait for it anyway. */
 	cg_run_warm_up_join(opt->warm_up);
@@ -1120,6 +1156,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		 * resolv.conf and keeps the real name servers. */
 		if (!in_pidns) {
 			cg_dns_close(&rs.dns);
+			drop_private_shm(opt, &shm_added);
 		} else if (!rc && cg_dns_active(&rs.dns) &&
 			   (rc = cg_egress_use_dns(opt->ctx.egress, &rs.dns.addr))) {
 			cg_error_set(err, NULL, 0, "dns", "out of memory");
@@ -1195,6 +1232,7 @@ out:
 	free_env(plan.envp);
 	free_env(plan.paths);
 	cg_dns_close(&rs.dns);
+	drop_private_shm(opt, &shm_added);
 	remove_run_dir(run_dir);
 	if (rc)
 		cg_run_result_free(res);

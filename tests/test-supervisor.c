@@ -883,6 +883,32 @@ Test(supervisor, an_allowed_path_below_a_blocked_one_is_writable_and_only_it)
 	cg_run_result_free(&res);
 }
 
+/* /dev/shm is the run's own: writable (Python's multiprocessing needs
+ * it), empty of what others left, and gone with the run. */
+Test(supervisor, the_run_has_a_dev_shm_of_its_own)
+{
+	struct cg_run_result res;
+	char host_file[64], run_file[64], script[256];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int fd;
+
+	snprintf(host_file, sizeof(host_file), "/dev/shm/cg-sup-host-%d", getpid());
+	snprintf(run_file, sizeof(run_file), "/dev/shm/cg-sup-run-%d", getpid());
+	fd = open(host_file, O_WRONLY | O_CREAT, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(script, sizeof(script), "test -e '%s' && echo sees-host; : > '%s' && echo wrote",
+		 host_file, run_file);
+	run(argv, &res);
+	bool left = exists(run_file);
+	unlink(host_file);
+	unlink(run_file);
+	require_pidns(&res);
+	cr_assert_str_eq(out(&res), "wrote\n", "stderr: %s", res.stderr_buf ? res.stderr_buf : "");
+	cr_assert_not(left, "the run's file was left in the host's /dev/shm");
+	cg_run_result_free(&res);
+}
+
 /* The shim installed outside every readable path (a build tree under
  * /check, say) still loads: the run is granted that one file. */
 Test(supervisor, the_shim_loads_from_a_directory_the_run_may_not_read)
