@@ -90,19 +90,6 @@ struct shim_real {
 
 extern struct shim_real shim_real;
 
-/* Defined in rules/snapshot.c beside cg_policy_snapshot_load, whose
- * reader it shares; declared here because only the shim needs it.
- *
- * Use a snapshot in place: the policy's strings stay in `data` (len
- * bytes), which must stay mapped while the policy is used, and its tables
- * and decoded patterns are carved from `mem` (mem_size bytes, 16-byte
- * aligned).  Calls neither malloc nor free.  -ENOMEM when mem is too
- * small; damaged data is -EINVAL with err filled, as for the copying
- * loader.  The policy is never passed to cg_policy_free: it lasts as long
- * as data and mem do. */
-int cg_policy_snapshot_view(struct cg_policy **out, const void *data, size_t len, void *mem,
-			    size_t mem_size, struct cg_error *err);
-
 /* Resolve the real functions and load the snapshot, once.  Safe to call
  * from any interposed function: calls made before our constructor ran
  * (other libraries' constructors) initialise here. */

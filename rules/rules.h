@@ -155,6 +155,15 @@ int cg_policy_snapshot_write(struct cg_policy *p, int fd, struct cg_error *err);
  * (cg_policy_free). */
 int cg_policy_snapshot_load(struct cg_policy **out, const void *data, size_t len,
 			    struct cg_error *err);
+/* Use a snapshot in place (the shim): the policy's strings stay in `data`
+ * (len bytes), which must stay mapped while the policy is used, and its
+ * tables and decoded patterns are carved from `mem` (mem_size bytes,
+ * 16-byte aligned).  Calls neither malloc nor free.  -ENOMEM when mem is
+ * too small; damaged data is -EINVAL with err filled, as for the copying
+ * loader.  The policy is never passed to cg_policy_free: it lasts as long
+ * as data and mem do. */
+int cg_policy_snapshot_view(struct cg_policy **out, const void *data, size_t len, void *mem,
+			    size_t mem_size, struct cg_error *err);
 /* The integrity checksum the snapshot uses (not cryptographic). */
 uint64_t cg_snapshot_checksum(const void *data, size_t len);
 /* Take the memory for matching from alloc/release instead of malloc (the

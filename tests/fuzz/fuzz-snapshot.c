@@ -7,7 +7,8 @@
  * repaired, so that the fuzzer reaches the parser behind it.  The PCRE2
  * block keeps its own checksum: PCRE2 does not validate serialized codes,
  * so a decode of damaged ones is exactly what the loader must never do.
- * A snapshot that loads is matched against a few commands and freed.
+ * A snapshot that loads is matched against a few commands and freed;
+ * then it is used in place as the shim does (cg_policy_snapshot_view).
  *
  * Build (from a build directory; libconfig only for the seeds' policy):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -include config.h -I. -I$SRC \
@@ -38,8 +39,33 @@ static void use(struct cg_policy *p)
 		;
 }
 
+/* A view is never freed: like the shim, it matches with memory from an
+ * arena of ours (a bump allocator emptied for every input). */
+static _Alignas(16) unsigned char arena[1 << 16];
+static size_t arena_used;
+
+static void *arena_alloc(size_t n, void *data)
+{
+	void *p = arena + arena_used;
+
+	(void)data;
+	n = (n + 15) & ~(size_t)15;
+	if (n > sizeof(arena) - arena_used)
+		return NULL;
+	arena_used += n;
+	return p;
+}
+
+static void arena_release(void *p, void *data)
+{
+	(void)p;
+	(void)data;
+}
+
 static void load(const uint8_t *data, size_t size)
 {
+	/* the shim's loader: in place, its tables from this block */
+	static _Alignas(16) unsigned char mem[1 << 20];
 	struct cg_policy *p = NULL;
 	struct cg_error err;
 
@@ -47,6 +73,10 @@ static void load(const uint8_t *data, size_t size)
 		use(p);
 		cg_policy_free(p);
 	}
+	arena_used = 0;
+	if (cg_policy_snapshot_view(&p, data, size, mem, sizeof(mem), &err) == 0 &&
+	    cg_policy_set_match_memory(p, arena_alloc, arena_release, NULL) == 0)
+		use(p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
