@@ -26,7 +26,7 @@
 
 #include "guard/supervisor-internal.h"
 
-enum { DNS_HEADER = 12, MAX_PACKET = 4096, PENDING_MS = 5000 };
+enum { DNS_HEADER_BYTES = 12, MAX_PACKET_BYTES = 4096, PENDING_MS = 5000 };
 
 static int64_t mono_ms(void)
 {
@@ -57,6 +57,10 @@ static int read_host_conf(struct sockaddr_in *upstream, char *rest, size_t size)
 			}
 			continue;
 		}
+		/* the stub speaks UDP only: "options use-vc" would send every
+		 * question over TCP, to nobody */
+		if (strstr(line, "use-vc"))
+			continue;
 		if (used + strlen(line) + 1 < size) {
 			memcpy(rest + used, line, strlen(line) + 1);
 			used += strlen(line);
@@ -68,8 +72,9 @@ static int read_host_conf(struct sockaddr_in *upstream, char *rest, size_t size)
 
 int cg_dns_open(struct cg_dns *dns, const char *run_dir, struct cg_error *err)
 {
-	char rest[2048], path[PATH_MAX], text[2304];
+	char rest[2048], path[PATH_MAX], text[2304], addr[INET_ADDRSTRLEN];
 	struct sockaddr_in upstream = { 0 };
+	ssize_t written;
 	int fd, n;
 
 	memset(dns, 0, sizeof(*dns));
@@ -97,11 +102,15 @@ int cg_dns_open(struct cg_dns *dns, const char *run_dir, struct cg_error *err)
 	n = snprintf(path, sizeof(path), "%s/resolv.conf", run_dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		goto none;
+	inet_ntop(AF_INET, &dns->addr.sin_addr, addr, sizeof(addr));
 	n = snprintf(text, sizeof(text), "# CommandGuard: the run's name server answers for the allowed hosts only\n"
-		     "nameserver %s\n%s", inet_ntoa(dns->addr.sin_addr), rest);
+		     "nameserver %s\n%s", addr, rest);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, (size_t)n) != n) {
-		int saved = errno;
+	if (fd >= 0)   /* ours from here on: cg_dns_close removes it */
+		snprintf(dns->conf_path, sizeof(dns->conf_path), "%s", path);
+	written = fd >= 0 ? write(fd, text, (size_t)n) : -1;
+	if (written != n) {
+		int saved = written < 0 ? errno : EIO;
 		if (fd >= 0)
 			close(fd);
 		cg_error_set(err, path, 0, "dns", "cannot write the run's resolv.conf: %s", strerror(saved));
@@ -109,7 +118,6 @@ int cg_dns_open(struct cg_dns *dns, const char *run_dir, struct cg_error *err)
 		return -saved;
 	}
 	close(fd);
-	snprintf(dns->conf_path, sizeof(dns->conf_path), "%s", path);
 	return 0;
 none:
 	cg_dns_close(dns);
@@ -134,25 +142,44 @@ void cg_dns_close(struct cg_dns *dns)
 	dns->conf_path[0] = '\0';
 }
 
-/* The question's name in dotted form; its end offset, or 0 when the
- * packet is not one plain question. */
+/* A host name's label: letters, digits, '-' and '_' only.  Anything else
+ * (a NUL, a '.', a byte a resolver would pass on) could make the name we
+ * judge differ from the one that leaves. */
+static bool is_plain_label(const unsigned char *label, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = label[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return len > 0;
+}
+
+/* The one question of a plain QUERY: its name in dotted form, and the
+ * question (name, QTYPE, QCLASS) as it stands in the packet, from
+ * DNS_HEADER_BYTES to the returned end.  0 when the packet is anything
+ * else: a response, another opcode, several questions, answer or
+ * authority records, a compression pointer, a label that is not plain. */
 static size_t question_name(const unsigned char *p, size_t len, char *name, size_t size)
 {
-	size_t at = DNS_HEADER, out = 0;
+	size_t at = DNS_HEADER_BYTES, out = 0;
 
-	if (len < DNS_HEADER + 5 || (p[2] & 0xf8) || p[4] != 0 || p[5] != 1)
-		return 0;   /* a response, not a QUERY (an UPDATE...), or not exactly one question */
+	if (len < DNS_HEADER_BYTES + 5 || (p[2] & 0xf8) || p[4] != 0 || p[5] != 1 ||
+	    p[6] || p[7] || p[8] || p[9])
+		return 0;
 	while (at < len && p[at]) {
 		size_t label = p[at];
-		if (label > 63 || at + 1 + label >= len || out + label + 2 > size)
-			return 0;   /* a compression pointer or a name too long */
+		if (label > 63 || at + 1 + label >= len || out + label + 2 > size ||
+		    !is_plain_label(p + at + 1, label))
+			return 0;
 		if (out)
 			name[out++] = '.';
 		memcpy(name + out, p + at + 1, label);
 		out += label;
 		at += 1 + label;
 	}
-	if (at + 5 > len)
+	if (at + 5 > len || out == 0)
 		return 0;
 	name[out] = '\0';
 	return at + 5;   /* the root label, QTYPE and QCLASS */
@@ -170,7 +197,7 @@ static void answer_nxdomain(struct cg_dns *dns, unsigned char *p, size_t questio
 
 void cg_dns_on_query(struct cg_supervisor *sup, struct cg_dns *dns)
 {
-	unsigned char p[MAX_PACKET];
+	unsigned char p[MAX_PACKET_BYTES];
 	char name[256];
 	struct sockaddr_in client;
 	socklen_t client_len = sizeof(client);
@@ -192,7 +219,12 @@ void cg_dns_on_query(struct cg_supervisor *sup, struct cg_dns *dns)
 			return;
 		}
 	}
-	/* Passed on under an id of ours, so that two clients' ids cannot mix. */
+	/* Passed on as the judged question alone (no additional records:
+	 * nothing rides along), under an id of ours, so that two clients'
+	 * ids cannot mix. */
+	p[10] = p[11] = 0;
+	p[3] &= 0xf0;   /* Z, AD, CD cleared */
+	n = (ssize_t)end;
 	for (size_t i = 0; i < CG_DNS_PENDING; i++) {
 		struct cg_dns_pending *q = &dns->pending[i];
 		if (q->in_use && q->deadline_ms > now)
@@ -211,24 +243,31 @@ void cg_dns_on_query(struct cg_supervisor *sup, struct cg_dns *dns)
 	/* every slot waits: the client asks again */
 }
 
+/* Everything waiting on the upstream socket.  A receive error (an ICMP
+ * port unreachable from the name server) is taken off the socket too, or
+ * poll would report it forever. */
 void cg_dns_on_answer(struct cg_dns *dns)
 {
-	unsigned char p[MAX_PACKET];
-	ssize_t n = recv(dns->upstream_fd, p, sizeof(p), MSG_DONTWAIT);
-	uint16_t id;
+	unsigned char p[MAX_PACKET_BYTES];
+	ssize_t n;
 
-	if (n < DNS_HEADER)
-		return;
-	id = (uint16_t)(p[0] << 8 | p[1]);
-	for (size_t i = 0; i < CG_DNS_PENDING; i++) {
-		struct cg_dns_pending *q = &dns->pending[i];
-		if (!q->in_use || q->our_id != id)
-			continue;
-		q->in_use = false;
-		p[0] = (unsigned char)(q->client_id >> 8);
-		p[1] = (unsigned char)q->client_id;
-		sendto(dns->listen_fd, p, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&q->client,
-		       sizeof(q->client));
-		return;
+	for (int k = 0; k < CG_DNS_PENDING; k++) {
+		n = recv(dns->upstream_fd, p, sizeof(p), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < DNS_HEADER_BYTES)
+			continue;   /* the error is read off; a runt is dropped */
+		uint16_t id = (uint16_t)(p[0] << 8 | p[1]);
+		for (size_t i = 0; i < CG_DNS_PENDING; i++) {
+			struct cg_dns_pending *q = &dns->pending[i];
+			if (!q->in_use || q->our_id != id)
+				continue;
+			q->in_use = false;
+			p[0] = (unsigned char)(q->client_id >> 8);
+			p[1] = (unsigned char)q->client_id;
+			sendto(dns->listen_fd, p, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&q->client,
+			       sizeof(q->client));
+			break;
+		}
 	}
 }

@@ -30,6 +30,8 @@ struct cg_egress {
 	struct egress_addr *denied_addrs;
 	size_t n_denied;
 	bool has_nameservers;        /* /etc/resolv.conf read */
+	bool has_dns_stub;           /* the run's name server stands in for them */
+	struct in_addr dns_stub;
 	bool is_resolved;            /* host names resolved */
 };
 
@@ -89,6 +91,8 @@ int cg_egress_use_dns(struct cg_egress *e, const struct sockaddr_in *stub)
 	/* the stub's loopback address, even where loopback is not allowed;
 	 * and never the real servers */
 	e->has_nameservers = true;
+	e->has_dns_stub = true;
+	e->dns_stub = stub->sin_addr;
 	return push_addr(&e->addrs, &e->n_addrs, AF_INET, &stub->sin_addr, htons(53));
 }
 
@@ -266,6 +270,15 @@ enum cg_verdict cg_decide_net(const struct cg_context *ctx, const struct cg_even
 				      where);
 			return CG_BLOCK;
 		}
+	}
+	/* With the run's name server, DNS goes through it: not to a resolver
+	 * on loopback (systemd-resolved's 127.0.0.53, dnsmasq), which would
+	 * answer any question. */
+	if (is_local && e && e->has_dns_stub && (port == htons(53) || port == htons(853)) &&
+	    !(family == AF_INET && memcmp(addr, &e->dns_stub, 4) == 0)) {
+		cg_reason_set(why, "network", "dns", "Connection to %s: name lookups go through the "
+			      "run's name server", where);
+		return CG_BLOCK;
 	}
 	if (is_local)
 		return CG_ALLOW;

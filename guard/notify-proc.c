@@ -128,6 +128,19 @@ static bool judge_identity(struct cg_supervisor *sup, const char *call, int fd, 
 	return may_run;
 }
 
+/* Does `path` start with "#!"?  (An unreadable file counts as a script:
+ * the check after the exec then decides.) */
+static bool is_script(const char *path)
+{
+	char magic[2];
+	int fd = open_program(path);
+	bool script = fd < 0 || (pread(fd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!');
+
+	if (fd >= 0)
+		close(fd);
+	return script;
+}
+
 static bool child_in_our_code(struct cg_supervisor *sup)
 {
 	struct pollfd pfd = { .fd = sup->child_status_fd, .events = POLLIN };
@@ -198,8 +211,10 @@ void cg_notify_exec(struct cg_supervisor *sup, bool is_at)
 	}
 	/* The command's own exec comes from our child, single-threaded and
 	 * still running our code (its end of the status pipe, closed on exec,
-	 * is open): its path cannot change under us. */
-	if (pid == sup->child && child_in_our_code(sup)) {
+	 * is open): its path cannot change under us.  Unless it is a script:
+	 * then the kernel starts the interpreter its #! line names, which only
+	 * the check after the exec sees. */
+	if (pid == sup->child && child_in_our_code(sup) && !is_script(path)) {
 		cg_notify_respond(sup, 0, 0, true);
 		goto out;
 	}

@@ -763,9 +763,10 @@ static void poll_loop(struct run_state *rs, int signal_fd)
 				cg_output_drain(&rs->out, i);
 		if (pfd[4].revents & POLLIN)
 			cg_notify_preload_reports(&rs->sup);
-		if (pfd[5].revents & POLLIN)
+		/* POLLERR too: an ICMP error must be read off the socket */
+		if (pfd[5].revents)
 			cg_dns_on_query(&rs->sup, &rs->dns);
-		if (pfd[6].revents & POLLIN)
+		if (pfd[6].revents)
 			cg_dns_on_answer(&rs->dns);
 		for (nfds_t i = 7; i < n; i++)
 			if (pfd[i].revents)

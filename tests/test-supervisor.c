@@ -1207,6 +1207,27 @@ Test(supervisor, metadata_of_files_outside_the_allowed_paths_does_not_change)
 	cr_assert_eq(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec, "the inode changed (xattr?)");
 }
 
+/* The command itself a script whose #! names a blocked program: the
+ * kernel starts the interpreter, which the check after the exec judges. */
+Test(supervisor, a_script_command_whose_interpreter_is_blocked_does_not_run_it)
+{
+	struct cg_run_result res;
+	const char *mount = blocked_copy("mount");
+	const char *marker = path_in_ws("marker");
+	char *script = path_in_ws("build.sh");
+	char *argv[] = { script, NULL };
+	FILE *f = fopen(script, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "#!%s %s\n", mount, marker);
+	fclose(f);
+	cr_assert_eq(chmod(script, 0755), 0);
+	run(argv, &res);
+	cr_assert_not(exists(marker), "the interpreter named by #! ran");
+	cr_assert(has_denial(&res, "execve"), "no denial recorded");
+	cg_run_result_free(&res);
+}
+
 /* Program identity is the file, not its name: a copy of /usr/bin/mount
  * under another name, and the loader copied to run it, list no mounts;
  * a copy of an allowed program runs. */
