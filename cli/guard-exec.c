@@ -264,7 +264,8 @@ static int execute(struct run *r)
 	{
 		struct cg_home_owner owner = { opt.uid, opt.gid, opt.set_user };
 		char msg[PATH_MAX + 128];
-		if (cg_home_prepare(&r->home, r->o.home, &r->env.ctx, &owner, msg, sizeof(msg)) < 0) {
+		if (cg_home_prepare(&r->home, r->o.home, &r->env.ctx, r->o.ticket, &owner, msg,
+				    sizeof(msg)) < 0) {
 			fprintf(stderr, "guard: %s\n", msg);
 			return CG_EXIT_GUARD_ERROR;
 		}

@@ -4,9 +4,10 @@
  * in a runner HOME is /root, a secret directory: every git call would
  * print a refusal and npm would fail to write its cache.  So a command
  * whose inherited HOME the run may not read gets one of its own in /tmp
- * (when the policy lets the run write there): /tmp/commandguard-home-UID,
- * kept between runs like a real HOME (a fresh one made npm test 2.5 times
- * slower: its first-run work every time).  If that name is taken by
+ * (when the policy lets the run write there):
+ * /tmp/commandguard-home-UID-KEY, KEY naming the workspace and the
+ * ticket, kept between their runs like a real HOME (a fresh one made npm
+ * test 2.5 times slower: its first-run work every time).  If that name is taken by
  * anything but a private directory of the user's, a HOME is made for the
  * run alone and removed after it.  --home DIR names another. */
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +46,24 @@ static void remove_below(int parent_fd, const char *name, int depth)
 	unlinkat(parent_fd, name, AT_REMOVEDIR);
 }
 
+/* Runs share a HOME only when they share the workspace and the ticket:
+ * what one run leaves there (a .gitconfig alias, an .npmrc) is read by the
+ * next without being asked, and the workspace is already theirs in common.
+ * FNV-1a of both. */
+static uint64_t home_key(const char *workspace, const char *ticket)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[2] = { workspace ? workspace : "", ticket ? ticket : "" };
+
+	for (int i = 0; i < 2; i++)
+		for (const char *c = parts[i]; ; c++) {
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
 static int make_own(const char *dir, uid_t uid, gid_t gid, bool set_user)
 {
 	if (set_user && chown(dir, uid, gid) < 0)
@@ -52,7 +72,7 @@ static int make_own(const char *dir, uid_t uid, gid_t gid, bool set_user)
 }
 
 int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context *ctx,
-		    const struct cg_home_owner *owner, char *msg, size_t size)
+		    const char *ticket, const struct cg_home_owner *owner, char *msg, size_t size)
 {
 	const char *inherited = getenv("HOME");
 	int rc;
@@ -88,7 +108,8 @@ int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context 
 	snprintf(h->replaced, sizeof(h->replaced), "%s", inherited ? inherited : "");
 	uid_t uid = owner->set_user ? owner->uid : geteuid();
 	struct stat st;
-	snprintf(h->path, sizeof(h->path), "/tmp/commandguard-home-%u", (unsigned)uid);
+	snprintf(h->path, sizeof(h->path), "/tmp/commandguard-home-%u-%016llx", (unsigned)uid,
+		 (unsigned long long)home_key(ctx->workspace, ticket));
 	if (mkdir(h->path, 0700) == 0) {
 		if ((rc = make_own(h->path, owner->uid, owner->gid, owner->set_user)) < 0) {
 			snprintf(msg, size, "cannot give %s to the command's user: %s", h->path, strerror(-rc));

@@ -23,11 +23,11 @@ struct cg_home_owner {
 
 /* --home DIR (`arg`, made if missing; the run must be allowed to write
  * it), else the inherited HOME when the run may read it, else
- * /tmp/commandguard-home-UID (kept between runs), or one for this run
- * alone when that name is not a private directory of the user's.  0, or
- * -errno with msg set. */
+ * /tmp/commandguard-home-UID-KEY (kept between the runs of this
+ * workspace and ticket), or one for this run alone when that name is not
+ * a private directory of the user's.  0, or -errno with msg set. */
 int cg_home_prepare(struct cg_home *h, const char *arg, const struct cg_context *ctx,
-		    const struct cg_home_owner *owner, char *msg, size_t size);
+		    const char *ticket, const struct cg_home_owner *owner, char *msg, size_t size);
 /* Remove a private HOME and all the command left in it. */
 void cg_home_finish(struct cg_home *h);
 

@@ -66,8 +66,9 @@ void cg_cli_usage(const char *program, bool is_exec)
 		       "  --log-dir DIR          write DIR/RUN_ID/{stdout.log,stderr.log,result.json}\n"
 		       "  --user UID[:GID]       run the command as this user (when started as root)\n"
 		       "  --home DIR             the command's HOME (made if missing; default: the\n"
-		       "                         inherited one, or a private one in /tmp for the run\n"
-		       "                         when the run may not read it, e.g. /root)\n");
+		       "                         inherited one, or, when the run may not read it\n"
+		       "                         (/root), a private one in /tmp kept for this\n"
+		       "                         workspace and ticket)\n");
 	printf("  --allow-read LIST, --deny-read LIST, --allow-write LIST, --deny-write LIST\n"
 	       "  --allow-net LIST, --deny-net LIST, --allow-run LIST, --deny-run LIST\n"
 	       "                         comma-separated paths, hosts or programs; these override\n"

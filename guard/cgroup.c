@@ -86,7 +86,9 @@ static bool own_path(const char *controller, char *out, size_t size)
 		if (!*controller) {
 			found = !*ctrls && !strncmp(line, "0", 1);
 		} else {
-			for (char *tok = strtok(ctrls, ","); tok; tok = strtok(NULL, ","))
+			/* strtok_r: the warm-up thread reads this file too */
+			for (char *save = NULL, *tok = strtok_r(ctrls, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
 				if (!strcmp(tok, controller))
 					found = true;
 		}

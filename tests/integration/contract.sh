@@ -154,27 +154,38 @@ check "env: GITHUB_TOKEN and AWS_SECRET_ACCESS_KEY are removed" "environment fil
 	eval '! grep -qE "^(GITHUB_TOKEN|AWS_SECRET_ACCESS_KEY|GUARD_SECRET)=" "$WS/.out"'
 check "env: other variables are kept" "environment filter" "KEEP_ME missing" grep -qx KEEP_ME=yes "$WS/.out"
 
-# HOME: one the run may not read (root's) is replaced by the user's own in
-# /tmp, kept between runs; if that name is not a private directory of the
-# user's, a HOME for the run alone is made and removed; --home DIR names
-# another; a HOME the run may read is kept.
-shared=/tmp/commandguard-home-$(id -u)
-HOME=/root guard -- sh -c 'echo "$HOME"; echo "state $$" >"$HOME/.cg-contract-state" && echo wrote'
-check "home: HOME=/root becomes $shared" "guard-exec HOME" "$(last_output)" grep -qx "$shared" "$WS/.out"
+# HOME: one the run may not read (root's) is replaced by one of the user's
+# own in /tmp for this workspace and ticket, kept between their runs; a
+# run of another ticket gets another; if the name is not a private
+# directory of the user's, a HOME for the run alone is made and removed;
+# --home DIR names another; a HOME the run may read is kept.
+# (guard gives every run a ticket of its own; these share one)
+HOME=/root guard --ticket cg-contract-home -- sh -c 'echo "$HOME"; echo "state $$" >"$HOME/.cg-contract-state" && echo wrote'
+shared=$(head -n1 "$WS/.out")
+check "home: HOME=/root becomes a private one in /tmp" "guard-exec HOME" "$(last_output)" \
+	eval 'case "$shared" in /tmp/commandguard-home-$(id -u)-*) test -d "$shared" ;; *) false ;; esac'
 check "home: the command can keep state in it" "guard-exec HOME" "$(last_output)" grep -qx wrote "$WS/.out"
-HOME=/root guard -- sh -c 'cat "$HOME/.cg-contract-state"'
+HOME=/root guard --ticket cg-contract-home -- sh -c 'cat "$HOME/.cg-contract-state"'
 check "home: the state is there for the next run" "guard-exec HOME" "$(last_output)" grep -q '^state ' "$WS/.out"
-rm -f "$shared/.cg-contract-state"
-planted=/tmp/commandguard-home-65534
-if [ ! -e "$planted" ]; then
-	mkdir -m 0755 "$planted"   # root's, not user 65534's: must not be used for it
-	HOME=/root guard --user 65534 -- sh -c 'echo "$HOME"'
+HOME=/root guard --ticket cg-contract-other -- sh -c 'echo "$HOME"; cat "$HOME/.cg-contract-state" 2>&1'
+check "home: a run of another ticket gets another HOME" "guard-exec HOME" "$(last_output)" \
+	eval '! grep -qx "$shared" "$WS/.out" && ! grep -q "^state " "$WS/.out"'
+other=$(head -n1 "$WS/.out")
+rm -rf "$shared/.cg-contract-state" "$other"
+HOME=/root guard --ticket cg-contract-home --user 65534 -- sh -c 'echo "$HOME"'
+nobody_home=$(head -n1 "$WS/.out")
+if [ -d "$nobody_home" ]; then
+	chown 0:0 "$nobody_home"   # no longer user 65534's: must not be used for it
+	HOME=/root guard --ticket cg-contract-home --user 65534 -- sh -c 'echo "$HOME"'
 	private=$(head -n1 "$WS/.out")
-	check "home: a planted $planted is not used" "guard-exec HOME" "$(last_output)" \
+	check "home: a HOME in /tmp that is not the user's is not used" "guard-exec HOME" "$(last_output)" \
 		eval 'case "$private" in /tmp/commandguard-home.*) true ;; *) false ;; esac'
 	check "home: ... and the HOME made for the run alone is gone after it" "guard-exec HOME" \
 		"$private still exists" test ! -e "$private"
-	rmdir "$planted"
+	rm -rf "$nobody_home"
+else
+	fail "home: a HOME in /tmp that is not the user's is not used" "guard-exec HOME" \
+		"set-up: the run as 65534 got no HOME in /tmp ($(last_output))"
 fi
 HOME=/root guard --home "$WS/home" -- sh -c 'echo "$HOME"; echo kept >"$HOME/state"'
 check "home: --home DIR is the command's HOME" "guard-exec HOME" "$(last_output)" grep -qx "$WS/home" "$WS/.out"
