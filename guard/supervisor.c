@@ -469,7 +469,7 @@ static int make_run_dir(char *out, size_t size, const char *run_id, struct cg_er
 			return 0;
 	}
 	out[0] = '\0';
-	cg_error_set(err, NULL, 0, "preload", "no directory for the run's policy snapshot");
+	cg_error_set(err, NULL, 0, "run", "no directory for the run's own files (/run/commandguard, $XDG_RUNTIME_DIR, /dev/shm): the shim's policy snapshot needs one");
 	return -EACCES;
 }
 
@@ -968,11 +968,15 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		cg_error_set(err, NULL, 0, "run", "no command");
 		return -EINVAL;
 	}
-	/* The run's own files: the shim's snapshot and report socket, the
-	 * name server's resolv.conf. */
-	if ((rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err)))
-		goto out;
-	run_opt.ctx.run_dir = run_dir;
+	/* The run's own files: the shim's snapshot and report socket (which
+	 * need it), the name server's resolv.conf (which goes without). */
+	if ((rc = make_run_dir(run_dir, sizeof(run_dir), opt->run_id ? opt->run_id : "run", err))) {
+		if (opt->preload_path)
+			goto out;
+		rc = 0;
+	}
+	if (run_dir[0])
+		run_opt.ctx.run_dir = run_dir;
 	if (opt->preload_path) {
 		/* The run may read the shim wherever it is installed. */
 		if (!realpath(opt->preload_path, preload)) {
@@ -982,7 +986,7 @@ int cg_run(const struct cg_run_options *opt, struct cg_run_result *res, struct c
 		}
 		run_opt.preload_path = run_opt.ctx.preload = preload;
 	}
-	if (opt->ctx.egress && (rc = cg_dns_open(&rs.dns, run_dir, err)))
+	if (opt->ctx.egress && run_dir[0] && (rc = cg_dns_open(&rs.dns, run_dir, err)))
 		goto out;
 	plan.resolv_conf = cg_dns_active(&rs.dns) ? rs.dns.conf_path : NULL;
 
