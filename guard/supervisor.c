@@ -469,7 +469,8 @@ static int make_run_dir(char *out, size_t size, const char *run_id, struct cg_er
 			return 0;
 	}
 	out[0] = '\0';
-	cg_error_set(err, NULL, 0, "run", "no directory for the run's own files (/run/commandguard, $XDG_RUNTIME_DIR, /dev/shm): the shim's policy snapshot needs one");
+	cg_error_set(err, NULL, 0, "run", "no directory for the run's own files (/run/commandguard, "
+		     "$XDG_RUNTIME_DIR, /dev/shm): the shim's policy snapshot needs one");
 	return -EACCES;
 }
 
