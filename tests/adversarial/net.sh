@@ -149,6 +149,51 @@ if [ -n "$ns" ]; then
 		ok "net: a lookup of a name outside the allowlist is answered NXDOMAIN by the run's name server" \
 			"run's name server"
 	fi
+	# What reaches the real name server: guard-exec itself runs in a mount
+	# namespace of this test's where /etc/resolv.conf names a logging server
+	# on 127.0.0.77.  A NUL smuggled into a label, and a question straight
+	# to that loopback server, must both never reach it; an allowed name
+	# must (the control: the path is real).
+	DNSLOG=$OUTSIDE/dns-upstream.log
+	printf 'nameserver 127.0.0.77\n' >"$OUTSIDE/resolv.fake"
+	cat >"$OUTSIDE/in-fake-dns.sh" <<EOS
+#!/bin/sh
+exec /usr/bin/unshare -m --propagation private /bin/sh -c '/usr/bin/mount --bind "\$0" /etc/resolv.conf && shift && exec "\$@"' \\
+	"$OUTSIDE/resolv.fake" sh "$GUARD_EXEC" "\$@"
+EOS
+	chmod +x "$OUTSIDE/in-fake-dns.sh"
+	saved_guard_exec=$GUARD_EXEC
+	GUARD_EXEC=$OUTSIDE/in-fake-dns.sh
+	# absolute paths: the suite's PATH starts with a fake mount
+	/usr/bin/unshare -m --propagation private /bin/sh -c "/usr/bin/mount --bind '$OUTSIDE/resolv.fake' /etc/resolv.conf &&
+		exec /usr/bin/python3 '$SRCDIR/tests/adversarial/dnsprobe.py' upstream 127.0.0.77 '$DNSLOG'" &
+	CG_CLEANUP+=("kill $! 2>/dev/null")
+	for i in $(seq 50); do grep -q ready "$DNSLOG" 2>/dev/null && break; sleep 0.1; done
+	# -I: nothing the earlier attacks left in the workspace is imported
+	cp "$SRCDIR/tests/adversarial/dnsprobe.py" "$WS/dnsprobe.py"
+	asked=0
+	guard --allow-net allowed.example -- /usr/bin/python3 -I dnsprobe.py ask auto allowed.example nul
+	grep -qE '^(rcode=|timeout|error=)' "$WS/.out" && asked=$((asked + 1))
+	guard --allow-net allowed.example -- /usr/bin/python3 -I dnsprobe.py ask 127.0.0.77 cg-direct.attacker.example
+	grep -qE '^(rcode=|timeout|error=)' "$WS/.out" && asked=$((asked + 1))
+	direct=$(last_output)
+	guard --allow-net allowed.example -- /usr/bin/python3 -I dnsprobe.py ask auto allowed.example
+	grep -qE '^(rcode=|timeout|error=)' "$WS/.out" && asked=$((asked + 1))
+	control=$(last_output)
+	GUARD_EXEC=$saved_guard_exec
+	sleep 0.2
+	if ! grep -q ready "$DNSLOG" 2>/dev/null || [ "$asked" -ne 3 ]; then
+		fail "net: the run's name server passes on only what it judged" "run's name server" \
+			"set-up: the logging name server did not start, or the probes did not run ($asked of 3; $(last_output))"
+	else
+		check "net: control: an allowed name reaches the real name server" "run's name server" \
+			"$(cat "$DNSLOG"); $control" grep -q allowed "$DNSLOG"
+		check "net: a NUL smuggled into a label never reaches the real name server" "run's name server" \
+			"$(cat "$DNSLOG")" eval '! grep -q SECRET "$DNSLOG"'
+		check "net: a question straight to a loopback name server never reaches it" \
+			"egress (port 53 only to the run's name server)" "$(cat "$DNSLOG"); $direct" \
+			eval '! grep -q cg-direct "$DNSLOG"'
+	fi
 	unguarded getent hosts registry.npmjs.org
 	if [ "$GUARD_RC" -ne 0 ]; then
 		fail "net: an allowed host resolves through the run's name server" "run's name server" \
