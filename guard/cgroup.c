@@ -203,12 +203,12 @@ static void set_limits_v2(struct cg_cgroup *cg, const char *own_dir, const struc
 	cg->v2_limits = true;
 	if (strstr(enabled, "memory") && !write_file(parent, "cgroup.subtree_control", "+memory")) {
 		snprintf(text, sizeof(text), "%" PRIu64, s->memory_bytes);
-		write_file(cg->v2_dir, "memory.max", text);
+		cg->v2_memory = write_file(cg->v2_dir, "memory.max", text) == 0;
 	}
 	if (strstr(enabled, "cpu") && s->cpu_cores > 0 &&
 	    !write_file(parent, "cgroup.subtree_control", "+cpu")) {
 		snprintf(text, sizeof(text), "%lld 100000", (long long)(s->cpu_cores * 100000));
-		write_file(cg->v2_dir, "cpu.max", text);
+		cg->v2_cpu = write_file(cg->v2_dir, "cpu.max", text) == 0;
 	}
 }
 
@@ -457,8 +457,8 @@ void cg_cgroup_describe(const struct cg_cgroup *cg, char *buf, size_t size)
 
 	buf[0] = '\0';
 	if (cg->v2_dir[0])
-		n += snprintf(buf + n, size - n, "cgroup-v2(%s%s)",
-			      cg->v2_limits ? "kill,pids,memory,cpu" : "kill",
+		n += snprintf(buf + n, size - n, "cgroup-v2(kill%s%s%s%s)", cg->v2_limits ? ",pids" : "",
+			      cg->v2_memory ? ",memory" : "", cg->v2_cpu ? ",cpu" : "",
 			      cg->v2_born_in ? ",clone-into" : "");
 	for (int i = 0; i < CG_V1_COUNT && n < size; i++) {
 		if (!cg->v1_dir[i][0])

@@ -74,7 +74,8 @@ enum { CG_V1_PIDS, CG_V1_MEMORY, CG_V1_CPU, CG_V1_FREEZER, CG_V1_COUNT };
 
 struct cg_cgroup {
 	char v2_dir[256];                   /* "" when no v2 group */
-	bool v2_limits;                     /* pids/memory/cpu set in v2 */
+	bool v2_limits;                     /* pids.max set in v2 (then v1 is not used) */
+	bool v2_memory, v2_cpu;             /* memory.max, cpu.max set too */
 	bool v2_born_in;                    /* the child was made in it (CLONE_INTO_CGROUP) */
 	char v1_dir[CG_V1_COUNT][256];      /* "" per controller not used */
 	int procs_fd[CG_V1_COUNT + 1];      /* cgroup.procs, for the child; -1 unused */
@@ -88,7 +89,10 @@ void cg_cgroup_create(struct cg_cgroup *cg, const char *run_id, const struct cg_
 /* fork(), but with the child made inside the v2 group where the kernel
  * can (clone3 CLONE_INTO_CGROUP, 5.7+): no move, so no wait for the
  * kernel's RCU grace period, and the child is in it before it runs.  The
- * parent's and the child's cg say so (v2_born_in). */
+ * parent's and the child's cg say so (v2_born_in).  The raw clone3 runs
+ * no atfork handlers and leaves glibc's cached tid the parent's: call it
+ * single-threaded (cg_run joins the warm-up first), and keep the child to
+ * async-signal-safe calls until it execs, as after fork(). */
 pid_t cg_cgroup_fork(struct cg_cgroup *cg);
 /* In the child: join every group it was not born in.  AS-safe.  0 or -errno. */
 int cg_cgroup_join(const struct cg_cgroup *cg);
