@@ -53,18 +53,9 @@ static int write_file(const char *dir, const char *file, const char *text)
 static ssize_t read_file(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[512];
-	ssize_t n, total = 0;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
+	return cg_read_text(path, buf, size);
 }
 
 /* The supervisor's own path in the hierarchy whose /proc/self/cgroup line

@@ -133,19 +133,6 @@ static const struct attr_call attr_calls[] = {
 	{ 466, "removexattrat", 0, 1, ATTR_UNSUPPORTED, -1, false },
 };
 
-/* A copy of the target's fd (pidfd_getfd), or -errno. */
-static int copy_target_fd(pid_t pid, int fd)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy;
-
-	if (pidfd < 0)
-		return -errno;
-	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	copy = copy < 0 ? -errno : copy;
-	close(pidfd);
-	return copy;
-}
-
 /* Pin the file the call names, as the target would reach it: through
  * its root, its cwd or its dirfd.  O_PATH, so nothing is opened for real;
  * the l* forms and AT_SYMLINK_NOFOLLOW keep a final symlink itself. */
@@ -154,7 +141,7 @@ static int pin_file(pid_t pid, int dirfd, const char *raw, bool is_nofollow)
 	char path[PATH_MAX * 2];
 
 	if (!raw[0])
-		return dirfd == AT_FDCWD ? -ENOENT : copy_target_fd(pid, dirfd);
+		return dirfd == AT_FDCWD ? -ENOENT : cg_copy_target_fd(pid, dirfd);
 	if (raw[0] == '/')
 		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, raw);
 	else if (dirfd == AT_FDCWD)

@@ -22,25 +22,7 @@
 
 #include "guard/supervisor-internal.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
 /* ---------- network ---------- */
-
-static int copy_socket(pid_t tid, int fd)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD), copy;
-
-	if (pidfd < 0)
-		pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-	if (pidfd < 0)
-		return -errno;
-	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	copy = copy < 0 ? -errno : copy;
-	close(pidfd);
-	return copy;
-}
 
 static int read_addr(pid_t pid, uint64_t addr, uint64_t len, struct sockaddr_storage *out,
 		     socklen_t *out_len)
@@ -179,8 +161,6 @@ static bool abstract_in_run(struct cg_supervisor *sup, const struct sockaddr_sto
 	const char *dir = sup->cgroup ? cg_cgroup_tracking_dir(sup->cgroup) : NULL;
 	bool found = false;
 	FILE *f;
-	int fd;
-	ssize_t got;
 
 	if (!dir || name_len < 1 || name_len > sizeof(un->sun_path))
 		return false;
@@ -203,12 +183,8 @@ static bool abstract_in_run(struct cg_supervisor *sup, const struct sockaddr_sto
 	if (!n_inodes)
 		return false;
 	snprintf(line, sizeof(line), "%s/cgroup.procs", dir);
-	fd = open(line, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (cg_read_text(line, procs, sizeof(procs)) < 0)
 		return false;
-	got = read(fd, procs, sizeof(procs) - 1);
-	close(fd);
-	procs[got > 0 ? got : 0] = '\0';
 	for (char *p = procs, *end; !found && *p; p = end) {
 		long pid = strtol(p, &end, 10);
 		struct dirent *de;
@@ -288,7 +264,7 @@ void cg_notify_connect(struct cg_supervisor *sup)
 		cg_notify_respond(sup, 0, 0, true);
 		return;
 	}
-	sock = copy_socket(pid, (int)d->args[0]);
+	sock = cg_copy_target_fd(pid, (int)d->args[0]);
 	if (sock < 0) {
 		cg_notify_respond(sup, sock == -EBADF ? -EBADF : -EPERM, 0, false);
 		return;
@@ -386,7 +362,7 @@ void cg_notify_bind(struct cg_supervisor *sup)
 		cg_notify_respond(sup, -EACCES, 0, false);
 		return;
 	}
-	sock = copy_socket(pid, (int)d->args[0]);
+	sock = cg_copy_target_fd(pid, (int)d->args[0]);
 	if (sock < 0) {
 		cg_notify_respond(sup, sock, 0, false);
 		return;
@@ -401,7 +377,7 @@ void cg_notify_listen(struct cg_supervisor *sup)
 	pid_t pid = sup->req->pid;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int sock = copy_socket(pid, (int)sup->req->data.args[0]);
+	int sock = cg_copy_target_fd(pid, (int)sup->req->data.args[0]);
 
 	if (sock < 0) {
 		cg_notify_respond(sup, sock, 0, false);
@@ -466,9 +442,8 @@ static int copy_control(pid_t pid, char *control, size_t len, int *fds, size_t *
 		if (cm->cmsg_type == SCM_RIGHTS) {
 			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *slot = (int *)CMSG_DATA(cm);
-			if (pidfd < 0 && (pidfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD)) < 0 &&
-			    (pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
-				return -errno;
+			if (pidfd < 0 && (pidfd = cg_target_pidfd(pid)) < 0)
+				return pidfd;
 			for (size_t i = 0; i < n && !rc; i++) {
 				int theirs, ours;
 				memcpy(&theirs, slot + i, sizeof(int));
@@ -609,7 +584,7 @@ void cg_notify_send(struct cg_supervisor *sup, int nr)
 	const char *name = nr == SCMP_SYS(sendto) ? "sendto" : nr == SCMP_SYS(sendmsg) ? "sendmsg"
 											   : "sendmmsg";
 
-	sock = copy_socket(pid, (int)d->args[0]);
+	sock = cg_copy_target_fd(pid, (int)d->args[0]);
 	if (sock < 0) {
 		cg_notify_respond(sup, sock, 0, false);
 		return;

@@ -318,18 +318,10 @@ bool cg_notify_ptrace_stop(struct cg_supervisor *sup, pid_t pid, int status)
 static bool proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
 	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (cg_read_text(path, buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	paren = strrchr(buf, ')');   /* the command name may hold anything */
 	return paren && sscanf(paren + 1, " %*c %d %d", ppid, pgrp) == 2;
 }

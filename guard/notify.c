@@ -25,10 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "guard/supervisor-internal.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL   /* Linux 6.9 */
+#endif
 
 int cg_notify_init(struct cg_supervisor *sup, struct cg_error *err)
 {
@@ -97,6 +102,41 @@ int cg_peek_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 bool cg_notify_valid(struct cg_supervisor *sup)
 {
 	return seccomp_notify_id_valid(sup->listener_fd, sup->req->id) == 0;
+}
+
+ssize_t cg_read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+int cg_target_pidfd(pid_t tid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (pidfd < 0)   /* before Linux 6.9: the thread-group leader's table */
+		pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	return pidfd < 0 ? -errno : pidfd;
+}
+
+int cg_copy_target_fd(pid_t tid, int fd)
+{
+	int pidfd = cg_target_pidfd(tid), copy;
+
+	if (pidfd < 0)
+		return pidfd;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	copy = copy < 0 ? -errno : copy;
+	close(pidfd);
+	return copy;
 }
 
 int cg_read_link(const char *path, char *out, size_t size)

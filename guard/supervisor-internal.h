@@ -250,6 +250,14 @@ int cg_peek_string(pid_t pid, uint64_t addr, char *buf, size_t size);
  * was read is the caller's and not a recycled pid's. */
 bool cg_notify_valid(struct cg_supervisor *sup);
 int cg_read_link(const char *path, char *out, size_t size);
+/* A small file (/proc, cgroupfs) read whole into buf, NUL-terminated;
+ * the bytes read, or -errno.  No allocation: the watchdog uses it too. */
+ssize_t cg_read_text(const char *path, char *buf, size_t size);
+/* A pidfd of the target thread (so that pidfd_getfd reads its own fd
+ * table where threads do not share one), or -errno. */
+int cg_target_pidfd(pid_t tid);
+/* A copy of the target thread's fd `fd` (pidfd_getfd), or -errno. */
+int cg_copy_target_fd(pid_t tid, int fd);
 /* The absolute path `path` names for the target (relative to its cwd or
  * to its fd `dirfd`; "" is dirfd itself), symlinks resolved as far as it
  * exists.  0 or -errno. */

@@ -791,19 +791,12 @@ static void poll_loop(struct run_state *rs, int signal_fd)
  * cannot list them (CONFIG_PROC_CHILDREN). */
 static int children_left(const struct run_state *rs)
 {
-	char path[64], buf[256];
-	int fd, n = 0;
-	ssize_t got;
+	char path[64], buf[4096];
+	int n = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)rs->sup.self);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (cg_read_text(path, buf, sizeof(buf)) < 0)
 		return -1;
-	got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (got < 0)
-		return -1;
-	buf[got] = '\0';
 	for (char *p = buf, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);
 		if (end == p)
